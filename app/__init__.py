@@ -1,0 +1,70 @@
+"""Mailroom: send templated mail now or later, watch it go, stop it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response
+
+from app import config, queue
+from app.extensions import bootstrap, csrf, db, login_manager, migrate
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config from the environment, then ``overrides`` on top."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.load(os.environ, app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app.filters import register as register_filters
+
+    register_filters(app)
+
+    from app.cli import register as register_cli
+
+    register_cli(app)
+
+    @app.get("/")
+    def index() -> Response:
+        """The home page is the send page."""
+        return redirect(url_for("mail_ui.send_mail"))
+
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (the models must be known to Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    bootstrap.init_app(app)
+    queue.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.history import bp as history_bp
+    from app.mail_ui import bp as mail_ui_bp
+    from app.notifications import bp as notifications_bp
+    from app.outbox import bp as outbox_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(mail_ui_bp)
+    app.register_blueprint(history_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(outbox_bp)

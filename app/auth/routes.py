@@ -1,0 +1,70 @@
+"""Sign-in views and the login guard the other blueprints use."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+
+from app.auth import bp
+from app.auth.forms import LoginForm
+from app.extensions import db, login_manager
+from app.models import User
+
+BAD_LOGIN = "아이디 또는 비밀번호가 올바르지 않습니다."
+# Checked against when the user is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "로그인이 필요합니다."
+login_manager.login_message_category = "warning"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the account by id."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def require_login() -> Response | None:
+    """A ``before_request`` hook: send anyone not signed in to the login page."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/"):
+        return target
+    return url_for("mail_ui.send_mail")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    """Show the sign-in form; sign in on a valid POST."""
+    if current_user.is_authenticated:
+        return redirect(url_for("mail_ui.send_mail"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.by_username(form.username.data.strip())
+        if user is not None and user.check_password(form.password.data):
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        if user is None:
+            check_password_hash(_DUMMY_HASH, form.password.data)
+        flash(BAD_LOGIN, "danger")
+    elif request.method == "POST":
+        flash(BAD_LOGIN, "danger")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out and go back to the sign-in page."""
+    logout_user()
+    flash("로그아웃하였습니다.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,45 @@
+"""Command-line tools: ``flask --app run users create NAME --password PW``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import User
+
+users = AppGroup("users", help="Manage accounts.")
+
+
+def create_user(username: str, password: str) -> User:
+    """Make an account; ValueError when the name is taken or a field is empty."""
+    username = username.strip()
+    if not username or not password:
+        raise ValueError("이름과 비밀번호를 모두 입력하세요.")
+    if len(username) > 64:
+        raise ValueError("이름은 64자 이하여야 합니다.")
+    if User.by_username(username) is not None:
+        raise ValueError(f"이미 있는 이름입니다: {username}")
+    user = User(username=username)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_command(name: str, password: str) -> None:
+    """Create an account NAME."""
+    try:
+        create_user(name, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created user {name}")
+
+
+def register(app: Flask) -> None:
+    """Attach the CLI groups to ``app``."""
+    app.cli.add_command(users)

@@ -1,0 +1,45 @@
+"""Configuration, read from the environment with the defaults SPEC.md gives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Build the app's config mapping from ``environ``."""
+    get = environ.get
+    sqlite_default = "sqlite:///" + os.path.join(instance_path, "mailroom.db")
+    return {
+        "SECRET_KEY": get("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": database_url(get("DATABASE_URL", sqlite_default)),
+        "REDIS_URL": get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "MAIL_SERVER": get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": int(get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool(get("MAIL_USE_TLS", "false")),
+        "MAIL_USERNAME": get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Mailroom <mailroom@localhost>"),
+        "MAIL_MAX_RECIPIENTS": int(get("MAIL_MAX_RECIPIENTS", "500")),
+        "MAIL_TIMEOUT_SECONDS": float(get("MAIL_TIMEOUT_SECONDS", "30")),
+        "APP_TIMEZONE": get("APP_TIMEZONE", "Asia/Seoul"),
+        "RESERVATION_MIN_LEAD_SECONDS": int(get("RESERVATION_MIN_LEAD_SECONDS", "60")),
+        "RESERVATION_MAX_DAYS": int(get("RESERVATION_MAX_DAYS", "30")),
+        "NOTIFICATION_POLL_SECONDS": float(get("NOTIFICATION_POLL_SECONDS", "2")),
+        "OUTBOX_DIR": get("OUTBOX_DIR") or None,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

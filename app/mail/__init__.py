@@ -1,0 +1,1 @@
+"""Mail: the templates, the SMTP batch sender and the send job."""

@@ -1,0 +1,91 @@
+"""Task: one row per RQ job (``job_id == str(task.id)``), and its deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+RESERVED, QUEUED, RUNNING, CANCELED, FINISHED = (
+    "reserved", "queued", "running", "canceled", "finished",
+)
+STATUSES = (RESERVED, QUEUED, RUNNING, CANCELED, FINISHED)
+UNFINISHED = (RESERVED, QUEUED, RUNNING)
+IN_PROGRESS = (QUEUED, RUNNING)
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_username_status", "username", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(512))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    failed: Mapped[bool] = mapped_column(default=False)
+    log: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[Any | None] = mapped_column(JSON)
+    progress: Mapped[int] = mapped_column(default=0)
+    recipient_count: Mapped[int] = mapped_column(default=0)
+    delivered_count: Mapped[int] = mapped_column(default=0)
+    failed_count: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def job_id(self) -> str:
+        """The RQ job id of this task."""
+        return str(self.id)
+
+    @property
+    def is_unfinished(self) -> bool:
+        """True while the task may still send (reserved, queued or running)."""
+        return self.status in UNFINISHED
+
+    def end(self, status: str, *, failed: bool = False, log: str | None = None) -> None:
+        """Move to a final state (``finished`` or ``canceled``), stamping the time."""
+        self.status = status
+        self.failed = failed
+        if log is not None:
+            self.log = log
+        self.finished_at = utcnow()
+
+    @classmethod
+    def of_user(cls, username: str, statuses: tuple[str, ...]) -> list[Task]:
+        """The user's tasks in ``statuses``, oldest first."""
+        query = (
+            db.select(cls)
+            .where(cls.username == username, cls.status.in_(statuses))
+            .order_by(cls.created_at, cls.id)
+        )
+        return list(db.session.scalars(query))
+
+    @classmethod
+    def owned_or_404(cls, task_id: int, username: str) -> Task:
+        """The task, if it is ``username``'s; another user's task answers 404."""
+        return db.one_or_404(db.select(cls).filter_by(id=task_id, username=username))
+
+
+class Delivery(db.Model):
+    """One recipient of one task: the record that keeps a retry from mailing twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("task_id", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    ok: Mapped[bool] = mapped_column(default=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

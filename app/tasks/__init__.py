@@ -1,0 +1,1 @@
+"""Background tasks: the service that talks to RQ, the job decorator, progress notifications."""

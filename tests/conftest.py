@@ -1,0 +1,209 @@
+"""Fixtures: app/client/runner, a signed-in client, a real redis-server, an SMTP sink,
+real worker subprocesses, and the databases (SQLite always, PostgreSQL when
+``TEST_DATABASE_URL`` names a server)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import Worker
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.cli import create_user
+from app.devstack import ROOT, RedisServer, start_smtp_sink, stop_process, wait_until
+from app.extensions import db
+from tests.sink import RecordingHandler
+
+PASSWORD = "correct horse"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with a visible reason; in CI (MAILROOM_REQUIRE_ALL) a missing part is a failure."""
+    if os.environ.get("MAILROOM_REQUIRE_ALL"):
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+# -- servers -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """Our own redis-server for the whole session (never the one on 6379)."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_conn(redis_server: RedisServer) -> Iterator[Redis]:
+    """A connection to the session's redis-server, flushed around each test."""
+    conn = Redis.from_url(redis_server.url)
+    conn.flushall()
+    yield conn
+    conn.flushall()
+    conn.close()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[Any]:
+    """A real SMTP server on loopback recording what it accepts (``.handler``)."""
+    handler = RecordingHandler()
+    controller = start_smtp_sink(handler)
+    controller.handler = handler
+    yield controller
+    controller.stop()
+
+
+# -- databases -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this run, on the server TEST_DATABASE_URL names."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield None
+        return
+    url = make_url(server).set(drivername="postgresql+psycopg")
+    name = f"mailroom_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any, postgres_url: str | None) -> str:
+    """Each DB test runs on SQLite and, when configured, on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    if postgres_url is None:
+        skip_or_fail("PostgreSQL pass: set TEST_DATABASE_URL to a server (CI does)")
+    return postgres_url
+
+
+# -- the app -------------------------------------------------------------------------------
+
+@pytest.fixture
+def app_config(database_url: str, redis_conn: Redis, redis_server: RedisServer,
+               tmp_path: Any) -> dict[str, Any]:
+    """The overrides every test app gets; tests may add to them before ``app`` is built."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_server.url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens: a test that sends mail passes its sink
+        "OUTBOX_DIR": None,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """An app on a fresh, empty schema."""
+    app = create_app(app_config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient, path: str = "/auth/login") -> str:
+    """The CSRF token a page's form carries."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no csrf token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    """Sign in and out with the real form."""
+
+    def __init__(self, client: FlaskClient, app: Flask) -> None:
+        self._client = client
+        self._app = app
+
+    def create(self, username: str = "alice", password: str = PASSWORD) -> None:
+        with self._app.app_context():
+            create_user(username, password)
+
+    def login(self, username: str = "alice", password: str = PASSWORD) -> Any:
+        token = csrf_token(self._client)
+        return self._client.post("/auth/login", data={
+            "username": username, "password": password, "csrf_token": token})
+
+    def logout(self) -> Any:
+        token = csrf_token(self._client, "/send_mail")
+        return self._client.post("/auth/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient, app: Flask) -> AuthActions:
+    return AuthActions(client, app)
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    """A client signed in as ``alice``."""
+    auth.create()
+    response = auth.login()
+    assert response.status_code == 302
+    return client
+
+
+# -- workers -------------------------------------------------------------------------------
+
+@pytest.fixture
+def start_worker(app: Flask, redis_conn: Redis) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start real ``python worker.py`` processes against the test's DB, Redis and sink."""
+    started: list[subprocess.Popen] = []
+
+    def start(extra_env: dict[str, str] | None = None, wait: bool = True) -> subprocess.Popen:
+        config = app.config
+        env = {**os.environ, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+               "REDIS_URL": config["REDIS_URL"], "MAIL_SERVER": config["MAIL_SERVER"],
+               "MAIL_PORT": str(config["MAIL_PORT"]), "PYTHONPATH": ROOT,
+               "SECRET_KEY": "test", **(extra_env or {})}
+        before = len(Worker.all(connection=redis_conn))
+        process = subprocess.Popen([sys.executable, os.path.join(ROOT, "worker.py")], env=env,
+                                   cwd=ROOT)
+        started.append(process)
+        if wait:
+            wait_until(lambda: len(Worker.all(connection=redis_conn)) > before
+                       or process.poll() is not None, 20, "the worker to register")
+            assert process.poll() is None, "worker.py exited at start"
+        return process
+
+    yield start
+    for process in started:
+        stop_process(process, timeout=15)

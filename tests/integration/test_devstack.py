@@ -1,0 +1,109 @@
+"""`python run.py`: the whole stack comes up, serves a signed-in user, and Ctrl-C ends all of it."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from app.devstack import ROOT, free_port, wait_until
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid``, read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Output:
+    """Collects a process's output in a thread so the test can wait for lines."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            self.lines.append(line)
+
+    def find(self, pattern: str) -> re.Match[str] | None:
+        for line in list(self.lines):
+            match = re.search(pattern, line)
+            if match:
+                return match
+        return None
+
+
+def test_run_py_serves_and_stops_clean(tmp_path: Any) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MAIL_SERVER")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'dev.db'}", PORT=str(port),
+               OUTBOX_DIR=str(tmp_path / "outbox"), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = Output(process)
+    try:
+        account = wait_until(lambda: output.find(r"username '(\S+)', password '(\S+)'"), 60,
+                             "the demo account line")
+        wait_until(lambda: output.find(rf"http://127\.0\.0\.1:{port}/"), 30, "the URL line")
+        base = f"http://127.0.0.1:{port}"
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+        def login_page() -> str | None:
+            try:
+                with opener.open(base + "/auth/login", timeout=5) as response:
+                    return response.read().decode()
+            except OSError:
+                return None
+
+        html = wait_until(login_page, 30, "the web app")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        form = urllib.parse.urlencode({"username": account.group(1),
+                                       "password": account.group(2), "csrf_token": token})
+        with opener.open(base + "/auth/login", data=form.encode(), timeout=10) as page:
+            body, url = page.read().decode(), page.url
+        assert url.endswith("/send_mail")
+        assert 'name="recipient"' in body and "메일 보내기" in body
+
+        children = _children(process.pid)
+        assert len(children) >= 2  # redis-server and the worker (and its scheduler)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        wait_until(lambda: not any(_alive(pid) for pid in children), 30,
+                   "every child process to end")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()

@@ -1,0 +1,58 @@
+"""A recording SMTP sink (aiosmtpd) whose answers a test can script."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+
+@dataclass
+class Received:
+    envelope_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+    at: float
+
+
+@dataclass
+class RecordingHandler:
+    """Keeps every accepted mail; can delay, refuse recipients (550) or defer (451)."""
+
+    delay: float = 0.0
+    refuse: set[str] = field(default_factory=set)
+    defer_first: int = 0  # answer 451 to this many DATA commands first
+    messages: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            time.sleep(self.delay)  # blocks the sink's loop: a slow server, on purpose
+        with self.lock:
+            if self.defer_first > 0:
+                self.defer_first -= 1
+                return "451 4.3.0 try again later"
+            message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          message, time.time()))
+        return "250 OK"
+
+    def recipients(self) -> list[str]:
+        """Every recipient of every accepted mail, in order."""
+        with self.lock:
+            return [rcpt for m in self.messages for rcpt in m.rcpt_tos]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.messages)

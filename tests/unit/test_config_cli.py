@@ -1,0 +1,40 @@
+"""Configuration from the environment, and the account CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app import config
+from app.models import User
+
+
+def test_defaults() -> None:
+    values = config.load({}, "/srv/instance")
+    assert values["SQLALCHEMY_DATABASE_URI"] == "sqlite:////srv/instance/mailroom.db"
+    assert values["APP_TIMEZONE"] == "Asia/Seoul"
+    assert values["RESERVATION_MIN_LEAD_SECONDS"] == 60
+    assert values["RESERVATION_MAX_DAYS"] == 30
+    assert values["NOTIFICATION_POLL_SECONDS"] == 2
+    assert values["MAIL_USE_TLS"] is False
+
+
+def test_environment_wins() -> None:
+    values = config.load({"DATABASE_URL": "postgresql://u@h/db", "MAIL_USE_TLS": "true",
+                          "RESERVATION_MIN_LEAD_SECONDS": "5"}, "/x")
+    assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert values["MAIL_USE_TLS"] is True
+    assert values["RESERVATION_MIN_LEAD_SECONDS"] == 5
+
+
+def test_users_create(runner: Any, app: Flask) -> None:
+    result = runner.invoke(args=["users", "create", "bob", "--password", "pw"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = User.by_username("bob")
+        assert user is not None and user.check_password("pw")
+        assert user.password_hash != "pw"
+    again = runner.invoke(args=["users", "create", "bob", "--password", "pw"])
+    assert again.exit_code != 0
+    assert "이미 있는 이름" in again.output
