@@ -35,6 +35,8 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Mailroom <mailroom@localhost>"),
         "MAIL_MAX_RECIPIENTS": int(get("MAIL_MAX_RECIPIENTS", "500")),
         "MAIL_TIMEOUT_SECONDS": float(get("MAIL_TIMEOUT_SECONDS", "30")),
+        "CANCEL_GRACE_SECONDS": float(get("CANCEL_GRACE_SECONDS", "1")),
+        "TASK_RETRY_INTERVALS": get("TASK_RETRY_INTERVALS", "10,60,300"),
         "APP_TIMEZONE": get("APP_TIMEZONE", "Asia/Seoul"),
         "RESERVATION_MIN_LEAD_SECONDS": int(get("RESERVATION_MIN_LEAD_SECONDS", "60")),
         "RESERVATION_MAX_DAYS": int(get("RESERVATION_MAX_DAYS", "30")),

@@ -8,7 +8,13 @@ from flask import Flask, current_app, session
 
 from app.models import Task
 from app.models.types import utcnow
-from app.utils.datetime_converter import korean_datetime, localtime, timedelta_to_remain, zone
+from app.utils.datetime_converter import (
+    korean_datetime,
+    localtime,
+    remaining_seconds,
+    timedelta_to_remain,
+    zone,
+)
 
 
 def user_zone_name() -> str:
@@ -29,6 +35,11 @@ def remain_from_now(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return timedelta_to_remain(moment - utcnow())
+
+
+def seconds_until(moment: datetime | None) -> int:
+    """Whole seconds until ``moment`` (0 when past), for the page's countdowns."""
+    return 0 if moment is None else remaining_seconds(moment, utcnow())
 
 
 _STATUS_LABELS = {
@@ -52,3 +63,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = to_localtime
     app.jinja_env.filters["remain_from_now"] = remain_from_now
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["remaining_seconds"] = seconds_until

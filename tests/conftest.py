@@ -20,7 +20,7 @@ from rq import Worker
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import create_app
+from app import config, create_app
 from app.cli import create_user
 from app.devstack import ROOT, RedisServer, start_smtp_sink, stop_process, wait_until
 from app.extensions import db
@@ -183,17 +183,24 @@ def signed_in(client: FlaskClient, auth: AuthActions) -> FlaskClient:
 
 # -- workers -------------------------------------------------------------------------------
 
+def worker_env(app: Flask) -> dict[str, str]:
+    """The test app's configuration as the environment a subprocess reads it from."""
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    for key in config.load({}, ROOT):
+        value = app.config.get(key)
+        if key.startswith(("SQLALCHEMY_", "BOOTSTRAP_")) or value is None:
+            continue
+        env[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
 @pytest.fixture
 def start_worker(app: Flask, redis_conn: Redis) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start real ``python worker.py`` processes against the test's DB, Redis and sink."""
     started: list[subprocess.Popen] = []
 
     def start(extra_env: dict[str, str] | None = None, wait: bool = True) -> subprocess.Popen:
-        config = app.config
-        env = {**os.environ, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-               "REDIS_URL": config["REDIS_URL"], "MAIL_SERVER": config["MAIL_SERVER"],
-               "MAIL_PORT": str(config["MAIL_PORT"]), "PYTHONPATH": ROOT,
-               "SECRET_KEY": "test", **(extra_env or {})}
+        env = {**os.environ, **worker_env(app), "PYTHONPATH": ROOT, **(extra_env or {})}
         before = len(Worker.all(connection=redis_conn))
         process = subprocess.Popen([sys.executable, os.path.join(ROOT, "worker.py")], env=env,
                                    cwd=ROOT)

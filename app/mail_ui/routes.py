@@ -1,24 +1,40 @@
-"""Send-page views."""
+"""Send-page views: the form, and what it posts."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from app.mail.catalog import TEMPLATES
+from app.mail.jobs import send_mail as send_mail_job
+from app.mail.recipients import display, parse_recipients
 from app.mail_ui import bp
 from app.mail_ui.forms import SendMailForm
 from app.models import Task
 from app.models.task import IN_PROGRESS, RESERVED
+from app.tasks.service import EnqueueError, TaskService
 
 
 def _form() -> SendMailForm:
     form = SendMailForm()
-    from app.mail.catalog import TEMPLATES
-
     form.template_name.choices = [(name, t.label) for name, t in TEMPLATES.items()]
     if not form.timezone.data:
         form.timezone.data = current_app.config["APP_TIMEZONE"]
     return form
+
+
+# The id the page's alert <template> carries; the script swaps in a real task id.
+PLACEHOLDER_ID = 987654321
+
+
+def _placeholder_task() -> Task:
+    return Task(id=PLACEHOLDER_ID, name="send_mail", description="", status="queued",
+                progress=0, delivered_count=0, recipient_count=0, failed=False)
+
+
+def _back() -> Response:
+    return redirect(url_for("mail_ui.send_mail"))
 
 
 @bp.get("/send_mail")
@@ -30,4 +46,64 @@ def send_mail() -> str:
         form=_form(),
         in_progress=Task.of_user(username, IN_PROGRESS),
         reserved=Task.of_user(username, (RESERVED,)),
+        placeholder_task=_placeholder_task(),
     )
+
+
+@bp.post("/send_mail")
+def send_mail_post() -> Response:
+    """Send now (or reserve): validate, then hand the job to TaskService."""
+    form = _form()
+    template_name = form.template_name.data or ""
+    raw = form.recipient.data or ""
+    shown = raw.strip()[:200]
+    try:
+        recipients = parse_recipients(raw, current_app.config["MAIL_MAX_RECIPIENTS"])
+        shown = display(recipients)
+        if template_name not in TEMPLATES:
+            raise ValueError(f"알 수 없는 템플릿입니다: {template_name[:50]}")
+        description = f"[{template_name}] 템플릿 메일을 {len(recipients)}명에게 전송"
+        service = TaskService(current_user.username)
+        service.enqueue_task(send_mail_job, recipients, template_name, current_user.username,
+                             description=description, recipient_count=len(recipients))
+    except ValueError as exc:
+        flash(str(exc), "danger")
+    except EnqueueError:
+        flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 실패하였습니다.", "danger")
+    else:
+        flash(f"[{shown}]에게 [{template_name}] 템플릿 메일을 전송하였습니다.", "success")
+    return _back()
+
+
+
+
+def _owned(task_id: int) -> Task:
+    return Task.owned_or_404(task_id, current_user.username)
+
+
+@bp.post("/tasks/<int:task_id>/cancel")
+def cancel_task(task_id: int) -> Response:
+    """Cancel a queued or running send of the signed-in user."""
+    task = _owned(task_id)
+    canceled = TaskService(current_user.username).cancel_task(task.id)
+    if canceled is None:
+        flash(f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다.", "danger")
+    elif canceled.started_at is None:
+        flash(f"Task#{task.id} {task.name}가 취소되었습니다.", "success")
+    else:
+        flash(f"Task#{task.id} {task.name}가 취소되었습니다. "
+              f"({canceled.recipient_count}명 중 {canceled.delivered_count}명에게 전송됨)",
+              "success")
+    return _back()
+
+
+@bp.post("/tasks/<int:task_id>/cancel_reserve")
+def cancel_reserve(task_id: int) -> Response:
+    """Cancel a reservation of the signed-in user."""
+    task = _owned(task_id)
+    canceled = TaskService(current_user.username, "high").cancel_reserve(task.id)
+    if canceled is None:
+        flash(f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다.", "danger")
+    else:
+        flash(f"예약 Task#{task.id} {task.name}가 취소되었습니다.", "success")
+    return _back()

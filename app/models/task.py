@@ -16,6 +16,7 @@ RESERVED, QUEUED, RUNNING, CANCELED, FINISHED = (
 )
 STATUSES = (RESERVED, QUEUED, RUNNING, CANCELED, FINISHED)
 UNFINISHED = (RESERVED, QUEUED, RUNNING)
+WAITING = (RESERVED, QUEUED)
 IN_PROGRESS = (QUEUED, RUNNING)
 
 
@@ -59,6 +60,32 @@ class Task(db.Model):
         if log is not None:
             self.log = log
         self.finished_at = utcnow()
+
+    @classmethod
+    def transition(cls, task_id: int, from_statuses: tuple[str, ...], **values: Any) -> bool:
+        """Set ``values`` only if the task is still in ``from_statuses``; commit.
+
+        A compare-and-set in one UPDATE, so a worker starting a job and a user canceling it
+        can never both win.
+        """
+        result = db.session.execute(
+            db.update(cls)
+            .where(cls.id == task_id, cls.status.in_(from_statuses))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        return result.rowcount == 1
+
+    def sync_delivery_counts(self) -> None:
+        """Set the delivered and failed counts from the delivery records."""
+        rows = db.session.execute(
+            db.select(Delivery.ok, db.func.count()).where(Delivery.task_id == self.id)
+            .group_by(Delivery.ok)
+        ).all()
+        counts = {ok: n for ok, n in rows}
+        self.delivered_count = counts.get(True, 0)
+        self.failed_count = counts.get(False, 0)
 
     @classmethod
     def of_user(cls, username: str, statuses: tuple[str, ...]) -> list[Task]:

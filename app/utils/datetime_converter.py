@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,18 +14,91 @@ _PERIODS = (
 )
 DUE_TEXT = "곧 전송"
 
+_LOCAL_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?",
+    re.ASCII,
+)
+_FORMAT_ERROR = "시간 형식이 올바르지 않습니다."
+_ZONE_ERROR = "알 수 없는 시간대입니다: {tz_name}"
+_GAP_ERROR = "{tz_name}에는 없는 시각입니다(서머타임 전환). 다른 시각을 고르세요."
+_AMBIGUOUS_ERROR = "{tz_name}에서 두 번 있는 시각입니다(서머타임 전환). 다른 시각을 고르세요."
+
+
+def _ceil_seconds(td: timedelta) -> int:
+    """Whole seconds in ``td``, rounded up (exact integer arithmetic)."""
+    return td.days * 86400 + td.seconds + (1 if td.microseconds else 0)
+
 
 def timedelta_to_remain(td: timedelta) -> str:
-    """``3분 20초 남음``; at zero or below, ``곧 전송`` (never an empty string)."""
-    seconds = int(td.total_seconds())
+    """``3분 20초 남음`` (rounded up to a second); at zero or below, ``곧 전송``."""
+    seconds = _ceil_seconds(td)
     if seconds <= 0:
         return DUE_TEXT
     parts = []
     for name, size in _PERIODS:
-        if seconds >= size:
-            value, seconds = divmod(seconds, size)
+        value, seconds = divmod(seconds, size)
+        if value:
             parts.append(f"{value}{name}")
     return " ".join(parts) + " 남음"
+
+
+def remaining_seconds(target: datetime, now: datetime) -> int:
+    """Whole seconds from ``now`` until ``target`` (both aware), rounded up, never negative."""
+    return max(0, _ceil_seconds(target - now))
+
+
+def _parse_wall_time(text: str) -> datetime:
+    """The naive wall time in ``text``, rounded up to the next whole second."""
+    match = _LOCAL_RE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(_FORMAT_ERROR)
+    year, month, day, hour, minute, second, fraction = match.groups()
+    try:
+        wall = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                        int(second or 0))
+        if fraction and int(fraction):
+            wall += timedelta(seconds=1)
+    except (ValueError, OverflowError):
+        raise ValueError(_FORMAT_ERROR) from None
+    return wall
+
+
+def _load_zone(tz_name: str) -> ZoneInfo:
+    """The IANA zone ``tz_name``; ValueError with a Korean message when unknown."""
+    if not isinstance(tz_name, str) or not tz_name.strip():
+        raise ValueError(_ZONE_ERROR.format(tz_name=tz_name))
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(_ZONE_ERROR.format(tz_name=tz_name)) from None
+
+
+def parse_local_datetime(text: str, tz_name: str) -> datetime:
+    """Read ``text`` as wall-clock time in ``tz_name``; return it aware in UTC, whole seconds."""
+    wall = _parse_wall_time(text)
+    tz = _load_zone(tz_name)
+    first = wall.replace(tzinfo=tz, fold=0)
+    second = wall.replace(tzinfo=tz, fold=1)
+    try:
+        if first.utcoffset() != second.utcoffset():
+            back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None, fold=0)
+            if back != wall:
+                raise ValueError(_GAP_ERROR.format(tz_name=tz_name))
+            raise ValueError(_AMBIGUOUS_ERROR.format(tz_name=tz_name))
+        return first.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(_FORMAT_ERROR) from None
+
+
+def check_reservation_window(
+    when: datetime, now: datetime, min_lead_seconds: int, max_days: int
+) -> None:
+    """Raise ValueError unless ``when`` is ``min_lead_seconds`` to ``max_days`` after ``now``."""
+    ahead = when - now
+    if ahead < timedelta(seconds=min_lead_seconds):
+        raise ValueError(f"현재보다 {min_lead_seconds}초 이내의 예약은 불가능합니다.")
+    if ahead > timedelta(days=max_days):
+        raise ValueError(f"현재보다 {max_days}일 이후로는 예약할 수 없습니다.")
 
 
 def zone(name: str | None, default: str) -> ZoneInfo:
@@ -33,7 +107,7 @@ def zone(name: str | None, default: str) -> ZoneInfo:
         if candidate:
             try:
                 return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 continue
     return ZoneInfo("UTC")
 

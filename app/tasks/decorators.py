@@ -1,0 +1,137 @@
+"""``@background_task``: keeps the Task row of the running RQ job truthful and publishes
+its progress; plus the helpers a job uses (its task id, progress, the cancel check)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rq import get_current_job
+from rq.job import Job
+
+from app.extensions import db
+from app.models import Task
+from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, WAITING
+from app.models.types import utcnow
+from app.tasks.progress import publish_task
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+CANCELED_LOG = "사용자가 취소하였습니다."
+
+
+class CancelRequested(Exception):
+    """Raised by a job that saw its user's cancel request between two units of work."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying later (a busy or unreachable server)."""
+
+
+def current_task_id() -> int:
+    """The id of the Task whose job is running in this process."""
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("not inside an RQ job")
+    return int(job.id)
+
+
+def cancel_requested(task_id: int) -> bool:
+    """True once the user asked to cancel the task."""
+    query = db.select(Task.cancel_requested_at).where(Task.id == task_id)
+    return db.session.execute(query).scalar_one_or_none() is not None
+
+
+def summarize(exc: BaseException) -> str:
+    """A one-line reason a user can read, not a traceback."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    summary = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return summary[:500]
+
+
+class ProgressReporter:
+    """Writes a task's progress at most every ``interval`` seconds (and always at the end)."""
+
+    def __init__(self, task_id: int, total: int, interval: float = 0.25) -> None:
+        self.task_id, self.total, self.interval = task_id, max(total, 0), interval
+        self._last = 0.0
+
+    def report(self, done: int, force: bool = False) -> None:
+        """Record ``done`` of ``total``; skipped when the last write is too recent."""
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        task = db.session.get(Task, self.task_id)
+        if task is None or task.status != RUNNING:
+            return
+        task.sync_delivery_counts()
+        task.progress = 100 if self.total == 0 else min(100, done * 100 // self.total)
+        db.session.commit()
+        publish_task(task)
+
+
+def _finish(task_id: int, status: str, **values: Any) -> None:
+    """End a running task, then publish its final state."""
+    task = db.session.get(Task, task_id)
+    if task is not None:
+        task.sync_delivery_counts()
+        values.update(delivered_count=task.delivered_count, failed_count=task.failed_count)
+    Task.transition(task_id, (RUNNING,), status=status, finished_at=utcnow(), **values)
+    _publish(task_id)
+
+
+def _publish(task_id: int) -> None:
+    task = db.session.get(Task, task_id)
+    if task is not None:
+        db.session.refresh(task)
+        publish_task(task)
+
+
+def _on_error(job: Job, task_id: int, exc: Exception) -> None:
+    db.session.rollback()
+    reason = summarize(exc)
+    if isinstance(exc, TransientError) and job.should_retry:
+        log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
+        Task.transition(task_id, (RUNNING,), status=QUEUED,
+                        log=f"일시적 오류, 다시 시도합니다: {reason}")
+        _publish(task_id)
+        return
+    job.retries_left = 0  # a permanent failure: RQ must not run it again
+    if cancel_requested(task_id):
+        _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
+    else:
+        _finish(task_id, FINISHED, failed=True, log=reason)
+
+
+def background_task(func: F) -> F:
+    """Run ``func`` as the job of its Task: running → finished / failed / canceled."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        job = get_current_job()
+        task_id = current_task_id()
+        started = Task.transition(task_id, WAITING, status=RUNNING, progress=0,
+                                  started_at=utcnow(), attempts=Task.attempts + 1)
+        if not started:
+            log.info("task %s is no longer waiting (canceled?): not running it", task_id)
+            return None
+        _publish(task_id)
+        try:
+            result = func(*args, **kwargs)
+        except CancelRequested:
+            _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
+            return None
+        except Exception as exc:
+            _on_error(job, task_id, exc)
+            raise
+        outcome = result if isinstance(result, dict) else {}
+        _finish(task_id, FINISHED, progress=100, result=result,
+                failed=bool(outcome.get("failed")), log=outcome.get("log"))
+        return result
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,85 @@
+"""Notification writes: each task's state mirrored into its user's ``task_progress`` and
+``task_reserve`` lists, updated in place, ended entries pruned."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Notification, Task
+from app.models.task import RESERVED
+
+TASK_PROGRESS = "task_progress"
+TASK_RESERVE = "task_reserve"
+KEEP_ENDED_SECONDS = 120  # long enough for every open page to see the end
+MAX_ENTRIES = 200
+
+
+def progress_entry(task: Task) -> dict[str, Any]:
+    """The page's view of a queued, running or ended task."""
+    return {
+        "task_id": task.id,
+        "progress": task.progress,
+        "status": task.status,
+        "failed": task.failed,
+        "description": task.description,
+        "delivered": task.delivered_count,
+        "failed_recipients": task.failed_count,
+        "total": task.recipient_count,
+        "log": task.log or "",
+        "ended_at": task.finished_at.timestamp() if task.finished_at else None,
+    }
+
+
+def reserve_entry(task: Task) -> dict[str, Any]:
+    """The page's view of a reservation (remaining time is added when served)."""
+    assert task.reserved_at is not None
+    return {"task_id": task.id, "reserved_at": task.reserved_at.isoformat(),
+            "description": task.description}
+
+
+def _locked(username: str, name: str) -> Notification | None:
+    query = db.select(Notification).filter_by(username=username, name=name).with_for_update()
+    return db.session.scalar(query)
+
+
+def _pruned(entries: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+    kept = [e for e in entries
+            if e.get("ended_at") is None or now - e["ended_at"] < KEEP_ENDED_SECONDS]
+    return kept[-MAX_ENTRIES:]
+
+
+def _apply(username: str, name: str, task_id: int, entry: dict[str, Any] | None) -> None:
+    """Put ``entry`` for ``task_id`` in the list (or take it out when None)."""
+    row = _locked(username, name)
+    old = row.entries if row else []
+    present = any(e.get("task_id") == task_id for e in old)
+    if entry is None and not present:
+        return
+    entries = [e for e in old if e.get("task_id") != task_id]
+    if entry is not None:
+        entries.append(entry)
+    if row is None:
+        row = Notification(username=username, name=name, payload={"data": []})
+        db.session.add(row)
+    row.replace_entries(_pruned(entries, time.time()))
+
+
+def publish_task(task: Task) -> None:
+    """Mirror ``task`` into its user's notifications and commit."""
+    for attempt in range(2):
+        try:
+            reserved = task.status == RESERVED
+            progress = None if reserved else progress_entry(task)
+            _apply(task.username, TASK_PROGRESS, task.id, progress)
+            _apply(task.username, TASK_RESERVE, task.id, reserve_entry(task) if reserved else None)
+            db.session.commit()
+            return
+        except IntegrityError:
+            # Another process made the user's row at the same moment: now it exists.
+            db.session.rollback()
+            if attempt:
+                raise

@@ -1,0 +1,143 @@
+"""TaskService: the only code that talks to RQ. Every job mirrors a Task row,
+committed first, with ``job_id == str(task.id)``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Retry
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+
+from app.extensions import db
+from app.models import Task
+from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, WAITING
+from app.models.types import utcnow
+from app.queue import queues
+from app.tasks.decorators import CANCELED_LOG
+from app.tasks.progress import publish_task
+
+log = logging.getLogger(__name__)
+
+
+class EnqueueError(Exception):
+    """The job could not be handed to Redis; the Task row has ended failed."""
+
+    def __init__(self, task: Task, reason: str) -> None:
+        super().__init__(reason)
+        self.task = task
+
+
+def retry_policy() -> Retry:
+    """RQ's retry for transient failures, with the configured back-off."""
+    intervals = [int(s) for s in str(current_app.config["TASK_RETRY_INTERVALS"]).split(",")]
+    return Retry(max=len(intervals), interval=intervals)
+
+
+class TaskService:
+    """Create, enqueue, reserve and cancel the background tasks of one user."""
+
+    def __init__(self, username: str, queue_name: str = "default") -> None:
+        self.username = username
+        self.queue_set = queues()
+        self.queue = self.queue_set[queue_name]
+
+    def _new_task(self, func: Callable[..., Any], description: str | None,
+                  **columns: Any) -> Task:
+        if not description:
+            raise ValueError("Description required to start background job")
+        task = Task(name=func.__name__, description=description, username=self.username,
+                    **columns)
+        db.session.add(task)
+        db.session.commit()
+        return task
+
+    def _fail(self, task: Task, exc: Exception) -> EnqueueError:
+        log.error("enqueue of task %s failed: %s", task.id, exc)
+        db.session.rollback()
+        reason = f"Could not connect to Redis: {exc}" if isinstance(exc, RedisError) \
+            else f"Error: {exc}"
+        task.end(FINISHED, failed=True, log=reason)
+        db.session.commit()
+        publish_task(task)
+        return EnqueueError(task, reason)
+
+    def enqueue_task(self, func: Callable[..., Any], *args: Any, description: str | None = None,
+                     timeout: int | None = None, recipient_count: int = 0,
+                     **kwargs: Any) -> Task:
+        """Commit a ``queued`` Task, then enqueue ``func(*args, **kwargs)`` as its job."""
+        task = self._new_task(func, description, status=QUEUED, recipient_count=recipient_count)
+        try:
+            self.queue.enqueue_call(func, args=args, kwargs=kwargs, timeout=timeout,
+                                    description=description, job_id=task.job_id,
+                                    retry=retry_policy())
+        except (RedisError, OSError) as exc:
+            raise self._fail(task, exc) from exc
+        publish_task(task)
+        return task
+
+    # -- cancel ------------------------------------------------------------------------
+
+    def _drop_job(self, task_id: int) -> None:
+        """Take a job that has not started out of its queue and every registry."""
+        try:
+            job = Job.fetch(str(task_id), connection=self.queue_set.connection)
+            job.delete(remove_from_queue=True)
+        except NoSuchJobError:
+            pass
+        except RedisError as exc:
+            # The Task is canceled already, and a job whose Task is not waiting never runs.
+            log.warning("could not remove job %s from Redis: %s", task_id, exc)
+
+    def _wait_until_stopped(self, task_id: int, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while True:
+            db.session.expire_all()
+            task = db.session.get(Task, task_id)
+            if task is None or task.status != RUNNING:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def _stop_running(self, task_id: int) -> None:
+        """Ask the job to stop between two recipients; kill its work horse if it does not."""
+        grace = float(current_app.config["CANCEL_GRACE_SECONDS"])
+        if self._wait_until_stopped(task_id, grace):
+            return
+        try:
+            send_stop_job_command(self.queue_set.connection, str(task_id))
+        except (NoSuchJobError, InvalidJobOperation, RedisError) as exc:
+            log.warning("stop-job for task %s not sent: %s", task_id, exc)
+        if self._wait_until_stopped(task_id, 10):
+            return
+        # No worker answered (it died with the job): nothing runs it any more.
+        Task.transition(task_id, (RUNNING,), status=CANCELED, failed=True,
+                        finished_at=utcnow(), log=CANCELED_LOG)
+
+    def cancel_task(self, task_id: int) -> Task | None:
+        """Cancel a waiting or running task; the canceled Task, or None when it had ended.
+
+        Answers only once nothing more will be sent for the task.
+        """
+        now = utcnow()
+        if Task.transition(task_id, WAITING, status=CANCELED, failed=True,
+                           cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
+            self._drop_job(task_id)
+        elif Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
+            self._stop_running(task_id)
+        task = db.session.get(Task, task_id)
+        assert task is not None
+        db.session.refresh(task)
+        publish_task(task)
+        return task if task.status == CANCELED else None
+
+    def cancel_reserve(self, task_id: int) -> Task | None:
+        """Cancel a reservation: as ``cancel_task`` (a job already started is stopped)."""
+        return self.cancel_task(task_id)

@@ -1,0 +1,48 @@
+"""Send from the page and watch the progress bar reach 100 % without a reload."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import AuthActions
+from tests.e2e.conftest import sign_in
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
+    app_config.update(MAIL_PORT=smtp_sink.port, NOTIFICATION_POLL_SECONDS=0.5)
+    return app_config
+
+
+def test_send_and_watch_progress(page: Any, live_server: str, auth: AuthActions,
+                                 smtp_sink: Any, start_worker: Any) -> None:
+    auth.create()
+    smtp_sink.handler.delay = 0.2
+    start_worker()
+    sign_in(page, live_server)
+    assert page.input_value("input[name=timezone]") == "Asia/Seoul"
+    page.fill("textarea[name=recipient]", "a@example.com\nb@example.com\nc@example.com")
+    page.select_option("select[name=template_name]", "notice")
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    assert "템플릿 메일을 전송하였습니다." in page.locator(".flash").inner_text()
+
+    alert = page.locator("#in-progress .alert").first
+    task_id = alert.get_attribute("data-task-id")
+    marker = page.evaluate("window.__no_reload = 1")  # a reload would lose this
+    assert marker == 1
+    progress = page.locator(f"[id='{task_id}-progress']")
+    progress.wait_for()
+    page.wait_for_function(
+        f"document.getElementById('{task_id}-progress').textContent === '100'", timeout=30000)
+    assert page.evaluate("window.__no_reload") == 1
+    assert page.get_attribute(f"[id='{task_id}-bar']", "aria-valuenow") == "100"
+    assert page.locator(f"[id='{task_id}-progress-cancel']").is_hidden()
+    page.wait_for_function(
+        f"document.getElementById('{task_id}-state').textContent === '완료'", timeout=10000)
+    assert page.locator(f"[id='{task_id}-progress-close']").is_visible()
+    assert re.search(r"3/3명", page.locator(f"[id='{task_id}-detail']").inner_text())
+    assert smtp_sink.handler.count() == 3
