@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -77,33 +77,43 @@ def send_mail_post() -> Response:
 
 
 
+def _answer(ok: bool, message: str) -> Response | tuple[dict[str, object], int]:
+    """The outcome of a task control: JSON for the page's script, else flash and go back."""
+    category = "success" if ok else "danger"
+    if request.accept_mimetypes.best == "application/json":
+        return {"ok": ok, "message": message, "category": category}, 200 if ok else 409
+    flash(message, category)
+    return _back()
+
+
 def _owned(task_id: int) -> Task:
     return Task.owned_or_404(task_id, current_user.username)
 
 
 @bp.post("/tasks/<int:task_id>/cancel")
-def cancel_task(task_id: int) -> Response:
+def cancel_task(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Cancel a queued or running send of the signed-in user."""
     task = _owned(task_id)
     canceled = TaskService(current_user.username).cancel_task(task.id)
     if canceled is None:
-        flash(f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다.", "danger")
-    elif canceled.started_at is None:
-        flash(f"Task#{task.id} {task.name}가 취소되었습니다.", "success")
-    else:
-        flash(f"Task#{task.id} {task.name}가 취소되었습니다. "
-              f"({canceled.recipient_count}명 중 {canceled.delivered_count}명에게 전송됨)",
-              "success")
-    return _back()
+        return _answer(False, refused_message(task))
+    message = f"Task#{task.id} {task.name}가 취소되었습니다."
+    if canceled.started_at is not None:
+        message += (f" ({canceled.recipient_count}명 중 {canceled.delivered_count}명에게 "
+                    "전송됨)")
+    return _answer(True, message)
 
 
 @bp.post("/tasks/<int:task_id>/cancel_reserve")
-def cancel_reserve(task_id: int) -> Response:
+def cancel_reserve(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Cancel a reservation of the signed-in user."""
     task = _owned(task_id)
     canceled = TaskService(current_user.username, "high").cancel_reserve(task.id)
     if canceled is None:
-        flash(f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다.", "danger")
-    else:
-        flash(f"예약 Task#{task.id} {task.name}가 취소되었습니다.", "success")
-    return _back()
+        return _answer(False, refused_message(task))
+    return _answer(True, f"예약 Task#{task.id} {task.name}가 취소되었습니다.")
+
+
+def refused_message(task: Task) -> str:
+    """SPEC's refusal for a task that had already ended."""
+    return f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다."

@@ -95,6 +95,10 @@ def _publish(task_id: int) -> None:
 def _on_error(job: Job, task_id: int, exc: Exception) -> None:
     db.session.rollback()
     reason = summarize(exc)
+    if cancel_requested(task_id):
+        job.retries_left = 0
+        _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
+        return
     if isinstance(exc, TransientError) and job.should_retry:
         log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
         Task.transition(task_id, (RUNNING,), status=QUEUED,
@@ -102,10 +106,7 @@ def _on_error(job: Job, task_id: int, exc: Exception) -> None:
         _publish(task_id)
         return
     job.retries_left = 0  # a permanent failure: RQ must not run it again
-    if cancel_requested(task_id):
-        _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
-    else:
-        _finish(task_id, FINISHED, failed=True, log=reason)
+    _finish(task_id, FINISHED, failed=True, log=reason)
 
 
 def background_task(func: F) -> F:

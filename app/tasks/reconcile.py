@@ -23,6 +23,7 @@ def reconcile_failed_job(job: Job, exc_string: str) -> Task | None:
     task = task_for_job(job.id)
     if task is None or not task.is_unfinished:
         return task
+    task.sync_delivery_counts()
     status = job.get_status(refresh=True)
     if status in (JobStatus.QUEUED, JobStatus.SCHEDULED):
         task.status = QUEUED

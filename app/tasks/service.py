@@ -126,11 +126,15 @@ class TaskService:
 
         Answers only once nothing more will be sent for the task.
         """
-        now = utcnow()
-        if Task.transition(task_id, WAITING, status=CANCELED, failed=True,
-                           cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
-            self._drop_job(task_id)
-        elif Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
+        # A running job can fall back to waiting (a retry) while we stop it: look again.
+        for _ in range(3):
+            now = utcnow()
+            if Task.transition(task_id, WAITING, status=CANCELED, failed=True,
+                               cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
+                self._drop_job(task_id)
+                break
+            if not Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
+                break
             self._stop_running(task_id)
         task = db.session.get(Task, task_id)
         assert task is not None

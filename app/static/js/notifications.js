@@ -14,6 +14,7 @@
     reserved: '예약됨', queued: '대기 중', running: '전송 중', canceled: '취소됨', finished: '완료',
   };
   let since = 0;
+  let pollTimer = null;
   // task id -> the moment (performance.now() ms) the reservation is due. Relative to the
   // browser's own monotonic clock, so a browser whose wall clock is off still counts right.
   const deadlines = new Map();
@@ -193,8 +194,52 @@
     } catch (error) {
       // Offline for a moment: the next poll catches up.
     } finally {
-      setTimeout(poll, pollMs);
+      clearTimeout(pollTimer);
+      pollTimer = setTimeout(poll, pollMs);
     }
+  }
+
+  // --- task controls (cancel, send now, …) without leaving the page ------------------
+
+  function showMessage(category, message) {
+    const main = document.querySelector('main');
+    const alert = document.createElement('div');
+    alert.className = 'alert alert-' + category + ' alert-dismissible fade show flash';
+    alert.setAttribute('role', 'alert');
+    alert.textContent = message;
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'btn-close';
+    close.setAttribute('data-bs-dismiss', 'alert');
+    close.setAttribute('aria-label', '닫기');
+    alert.appendChild(close);
+    main.insertBefore(alert, main.firstChild);
+  }
+
+  async function submitControl(event) {
+    const form = event.target;
+    if (!form.matches || !form.matches('form.link-form[data-live]')) {
+      return;
+    }
+    event.preventDefault();
+    form.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
+    try {
+      const response = await fetch(form.action, {
+        method: 'POST',
+        body: new FormData(form),
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+      });
+      const answer = await response.json();
+      showMessage(answer.category, answer.message);
+    } catch (error) {
+      form.submit();  // the plain form still works
+      return;
+    } finally {
+      form.querySelectorAll('button').forEach(function (b) { b.disabled = false; });
+    }
+    clearTimeout(pollTimer);
+    poll();
   }
 
   function fillTimezone() {
@@ -217,6 +262,7 @@
   }
 
   fillTimezone();
+  document.addEventListener('submit', submitControl);
   startCountdowns();
   poll();
 }());

@@ -1,0 +1,43 @@
+"""Cancel a running send from the page: the alert turns canceled without a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import AuthActions
+from tests.e2e.conftest import sign_in
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
+    app_config.update(MAIL_PORT=smtp_sink.port, NOTIFICATION_POLL_SECONDS=0.5)
+    return app_config
+
+
+def test_cancel_running_send_from_page(page: Any, live_server: str, auth: AuthActions,
+                                       smtp_sink: Any, start_worker: Any) -> None:
+    auth.create()
+    smtp_sink.handler.delay = 0.3
+    start_worker()
+    sign_in(page, live_server)
+    page.fill("textarea[name=recipient]", ",".join(f"p{i}@example.com" for i in range(30)))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    task_id = page.locator("#in-progress .alert").first.get_attribute("data-task-id")
+    page.evaluate("window.__no_reload = 1")
+    page.wait_for_function(
+        f"document.getElementById('{task_id}-state').textContent === '전송 중'", timeout=30000)
+
+    page.click(f"[id='{task_id}-progress-cancel'] button")
+    page.wait_for_function(
+        f"document.getElementById('{task_id}-state').textContent === '취소됨'", timeout=15000)
+    assert page.evaluate("window.__no_reload") == 1
+    flash = page.locator(".flash").first.inner_text()
+    assert f"Task#{task_id} send_mail가 취소되었습니다." in flash
+    assert page.locator(f"[id='{task_id}-progress-cancel']").is_hidden()
+    assert page.locator(f"[id='{task_id}-progress-close']").is_visible()
+    delivered = int(page.locator(f"[id='{task_id}-detail']").inner_text().split("/")[0])
+    assert 0 <= delivered < 30
+    assert smtp_sink.handler.count() == delivered
