@@ -64,3 +64,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["remain_from_now"] = remain_from_now
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["remaining_seconds"] = seconds_until
+    app.jinja_env.globals["user_zone_name"] = user_zone_name

@@ -24,6 +24,7 @@ from app import config, create_app
 from app.cli import create_user
 from app.devstack import ROOT, RedisServer, start_smtp_sink, stop_process, wait_until
 from app.extensions import db
+from tests.procs import descendants, kill_leftovers
 from tests.sink import RecordingHandler
 
 PASSWORD = "correct horse"
@@ -213,4 +214,6 @@ def start_worker(app: Flask, redis_conn: Redis) -> Iterator[Callable[..., subpro
 
     yield start
     for process in started:
+        family = descendants(process.pid)  # the scheduler it forked, a horse at work
         stop_process(process, timeout=15)
+        kill_leftovers(family)

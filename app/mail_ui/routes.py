@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from datetime import datetime
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -14,6 +16,7 @@ from app.mail_ui.forms import SendMailForm
 from app.models import Task
 from app.models.task import IN_PROGRESS, RESERVED
 from app.tasks.service import EnqueueError, TaskService
+from app.utils.datetime_converter import korean_datetime, localtime, parse_local_datetime, zone
 
 
 def _form() -> SendMailForm:
@@ -50,31 +53,48 @@ def send_mail() -> str:
     )
 
 
+def _zone_name(raw: str | None) -> str:
+    """The browser's zone when it is a real IANA name, else APP_TIMEZONE; remembered."""
+    name = zone(raw, current_app.config["APP_TIMEZONE"]).key
+    session["timezone"] = name
+    return name
+
+
+def _local_text(moment: datetime, zone_name: str) -> str:
+    return korean_datetime(localtime(moment, zone(zone_name, "UTC")))
+
+
 @bp.post("/send_mail")
 def send_mail_post() -> Response:
-    """Send now (or reserve): validate, then hand the job to TaskService."""
+    """Send now or reserve: validate, then hand the job to TaskService."""
     form = _form()
     template_name = form.template_name.data or ""
-    raw = form.recipient.data or ""
-    shown = raw.strip()[:200]
+    shown = (form.recipient.data or "").strip()[:200]
     try:
-        recipients = parse_recipients(raw, current_app.config["MAIL_MAX_RECIPIENTS"])
+        recipients = parse_recipients(form.recipient.data,
+                                      current_app.config["MAIL_MAX_RECIPIENTS"])
         shown = display(recipients)
         if template_name not in TEMPLATES:
             raise ValueError(f"알 수 없는 템플릿입니다: {template_name[:50]}")
-        description = f"[{template_name}] 템플릿 메일을 {len(recipients)}명에게 전송"
-        service = TaskService(current_user.username)
-        service.enqueue_task(send_mail_job, recipients, template_name, current_user.username,
-                             description=description, recipient_count=len(recipients))
+        zone_name = _zone_name(form.timezone.data)
+        job = (send_mail_job, recipients, template_name, current_user.username)
+        options = {"recipient_count": len(recipients),
+                   "description": f"[{template_name}] 템플릿 메일을 {len(recipients)}명에게 전송"}
+        if form.is_scheduled.data:
+            when = parse_local_datetime(form.scheduled_time.data or "", zone_name)
+            TaskService(current_user.username, "high").reserve_task(when, *job, **options)
+            message = (f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 "
+                       f"예약({_local_text(when, zone_name)})하였습니다.")
+        else:
+            TaskService(current_user.username).enqueue_task(*job, **options)
+            message = f"[{shown}]에게 [{template_name}] 템플릿 메일을 전송하였습니다."
     except ValueError as exc:
         flash(str(exc), "danger")
     except EnqueueError:
         flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 실패하였습니다.", "danger")
     else:
-        flash(f"[{shown}]에게 [{template_name}] 템플릿 메일을 전송하였습니다.", "success")
+        flash(message, "success")
     return _back()
-
-
 
 
 def _answer(ok: bool, message: str) -> Response | tuple[dict[str, object], int]:
@@ -117,3 +137,34 @@ def cancel_reserve(task_id: int) -> Response | tuple[dict[str, object], int]:
 def refused_message(task: Task) -> str:
     """SPEC's refusal for a task that had already ended."""
     return f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다."
+
+
+@bp.post("/tasks/<int:task_id>/reschedule")
+def reschedule(task_id: int) -> Response | tuple[dict[str, object], int]:
+    """Move a reservation of the signed-in user to another time."""
+    task = _owned(task_id)
+    zone_name = _zone_name(request.form.get("timezone"))
+    try:
+        when = parse_local_datetime(request.form.get("scheduled_time", ""), zone_name)
+        moved = None
+        if task.status == RESERVED:
+            moved = TaskService(current_user.username, "high").reschedule(task.id, when)
+    except ValueError as exc:
+        return _answer(False, str(exc))
+    if moved is None:
+        return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아니라 시각을 "
+                              "바꿀 수 없습니다.")
+    return _answer(True, f"예약 Task#{task.id} {task.name}의 전송 시각을 "
+                         f"{_local_text(when, zone_name)}(으)로 바꾸었습니다.")
+
+
+@bp.post("/tasks/<int:task_id>/send_now")
+def send_now(task_id: int) -> Response | tuple[dict[str, object], int]:
+    """Send a reservation of the signed-in user right away."""
+    task = _owned(task_id)
+    queued = None
+    if task.status == RESERVED:
+        queued = TaskService(current_user.username, "high").send_now(task.id)
+    if queued is None:
+        return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아닙니다.")
+    return _answer(True, f"예약 Task#{task.id} {task.name}를 지금 보냅니다.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -17,11 +18,12 @@ from rq.job import Job
 
 from app.extensions import db
 from app.models import Task
-from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, WAITING
+from app.models.task import CANCELED, FINISHED, QUEUED, RESERVED, RUNNING, WAITING
 from app.models.types import utcnow
 from app.queue import queues
 from app.tasks.decorators import CANCELED_LOG
 from app.tasks.progress import publish_task
+from app.utils.datetime_converter import check_reservation_window
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,68 @@ class TaskService:
         publish_task(task)
         return task
 
+    # -- reservations ------------------------------------------------------------------
+
+    def check_time(self, scheduled_time: datetime) -> None:
+        """ValueError unless ``scheduled_time`` (aware) is inside the reservation window."""
+        if scheduled_time.tzinfo is None:
+            raise ValueError("예약 시각에 시간대가 없습니다.")
+        config = current_app.config
+        check_reservation_window(scheduled_time, utcnow(), config["RESERVATION_MIN_LEAD_SECONDS"],
+                                 config["RESERVATION_MAX_DAYS"])
+
+    def reserve_task(self, scheduled_time: datetime, func: Callable[..., Any], *args: Any,
+                     description: str | None = None, timeout: int | None = None,
+                     recipient_count: int = 0, **kwargs: Any) -> Task:
+        """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware)."""
+        self.check_time(scheduled_time)
+        task = self._new_task(func, description, status=RESERVED, reserved_at=scheduled_time,
+                              recipient_count=recipient_count)
+        try:
+            self.queue.enqueue_at(scheduled_time, func, args=args, kwargs=kwargs,
+                                  job_timeout=timeout, description=description,
+                                  job_id=task.job_id, retry=retry_policy())
+        except (RedisError, OSError) as exc:
+            raise self._fail(task, exc) from exc
+        publish_task(task)
+        return task
+
+    def _registry_key(self) -> str:
+        return self.queue.scheduled_job_registry.key
+
+    def reschedule(self, task_id: int, new_time: datetime) -> Task | None:
+        """Move a reservation to ``new_time``; None when its job has already left the registry."""
+        self.check_time(new_time)
+        connection = self.queue_set.connection
+        score = new_time.timestamp()
+        # XX: only move a job that is still waiting there (the scheduler may have taken it).
+        moved = connection.zadd(self._registry_key(), {str(task_id): score}, xx=True, ch=True)
+        if not moved and connection.zscore(self._registry_key(), str(task_id)) != score:
+            return None
+        if not Task.transition(task_id, (RESERVED,), reserved_at=new_time):
+            return None
+        task = db.session.get(Task, task_id)
+        assert task is not None
+        db.session.refresh(task)
+        publish_task(task)
+        return task
+
+    def send_now(self, task_id: int) -> Task | None:
+        """Queue a reservation at once; None when its job has already left the registry."""
+        connection = self.queue_set.connection
+        if not connection.zrem(self._registry_key(), str(task_id)):
+            return None
+        try:
+            self.queue.enqueue_job(Job.fetch(str(task_id), connection=connection))
+        except NoSuchJobError:
+            return None
+        Task.transition(task_id, (RESERVED,), status=QUEUED)
+        task = db.session.get(Task, task_id)
+        assert task is not None
+        db.session.refresh(task)
+        publish_task(task)
+        return task
+
     # -- cancel ------------------------------------------------------------------------
 
     def _drop_job(self, task_id: int) -> None:
@@ -126,16 +190,21 @@ class TaskService:
 
         Answers only once nothing more will be sent for the task.
         """
+        acted = False
         # A running job can fall back to waiting (a retry) while we stop it: look again.
         for _ in range(3):
             now = utcnow()
             if Task.transition(task_id, WAITING, status=CANCELED, failed=True,
                                cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
                 self._drop_job(task_id)
+                acted = True
                 break
             if not Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
                 break
+            acted = True
             self._stop_running(task_id)
+        if not acted:
+            return None  # it had ended (finished, failed or canceled) before we came
         task = db.session.get(Task, task_id)
         assert task is not None
         db.session.refresh(task)

@@ -128,8 +128,16 @@ def test_cancel_finished_is_refused(app: Flask, signed_in: FlaskClient, smtp_sin
         ("danger", f"Task#{row.id} send_mail가 이미 완료된 상태라 취소에 실패했습니다.")]
     done = task(app, row.id)
     assert (done.status, done.failed, done.delivered_count) == ("finished", False, 1)
-    again = post_cancel(signed_in, row.id)  # and canceling twice is refused the same way
-    assert again.status_code == 302
+
+def test_cancel_twice_is_refused(app: Flask, signed_in: FlaskClient) -> None:
+    post_send(signed_in, "a@example.com")
+    [row] = tasks(app)
+    post_cancel(signed_in, row.id)
+    assert flashes(signed_in)[0][0] == "success"
+    post_cancel(signed_in, row.id)
+    assert flashes(signed_in) == [
+        ("danger", f"Task#{row.id} send_mail가 이미 완료된 상태라 취소에 실패했습니다.")]
+    assert task(app, row.id).status == "canceled"
 
 
 def test_cancel_rules_for_strangers_gets_and_csrf(app: Flask, client: FlaskClient,

@@ -14,34 +14,7 @@ import urllib.request
 from typing import Any
 
 from app.devstack import ROOT, free_port, wait_until
-
-
-def _children(pid: int) -> set[int]:
-    """Every descendant of ``pid``, read from /proc."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+from tests.procs import alive, descendants
 
 
 class Output:
@@ -96,11 +69,11 @@ def test_run_py_serves_and_stops_clean(tmp_path: Any) -> None:
         assert url.endswith("/send_mail")
         assert 'name="recipient"' in body and "메일 보내기" in body
 
-        children = _children(process.pid)
+        children = descendants(process.pid)
         assert len(children) >= 2  # redis-server and the worker (and its scheduler)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
-        wait_until(lambda: not any(_alive(pid) for pid in children), 30,
+        wait_until(lambda: not any(alive(pid) for pid in children), 30,
                    "every child process to end")
     finally:
         if process.poll() is None:

@@ -1,0 +1,57 @@
+"""Reserve from a browser in Seoul: the countdown ticks without a reload; cancel removes it."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import AuthActions
+from tests.e2e.conftest import sign_in
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    app_config.update(NOTIFICATION_POLL_SECONDS=0.5, APP_TIMEZONE="UTC")
+    return app_config
+
+
+def test_reserve_countdown_and_cancel(page: Any, live_server: str, auth: AuthActions) -> None:
+    auth.create()
+    sign_in(page, live_server)
+    # The browser says Asia/Seoul although the app's default zone is UTC.
+    assert page.input_value("input[name=timezone]") == "Asia/Seoul"
+    when = datetime.fromtimestamp(int(time.time()) + 180, UTC).astimezone(ZoneInfo("Asia/Seoul"))
+    page.fill("textarea[name=recipient]", "later@example.com")
+    page.check("input[name=is_scheduled]")
+    page.fill("input[name=scheduled_time]", when.strftime("%Y-%m-%dT%H:%M:%S"))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    local = when.strftime("%Y년%m월%d일 %H시 %M분 %S초")
+    assert f"예약({local})하였습니다." in page.locator(".flash").inner_text()
+
+    alert = page.locator("#reserved .alert").first
+    task_id = alert.get_attribute("data-task-id")
+    assert f"[예약] send_mail : {local}" in alert.inner_text()
+    page.evaluate("window.__no_reload = 1")
+    remain = page.locator(f"[id='{task_id}-remain']")
+    first = remain.inner_text()
+    assert first.endswith("남음") and "분" in first
+    page.wait_for_function(
+        f"document.getElementById('{task_id}-remain').textContent !== {first!r}", timeout=5000)
+    second = remain.inner_text()
+    page.wait_for_function(
+        f"document.getElementById('{task_id}-remain').textContent !== {second!r}", timeout=5000)
+    seconds = int(remain.get_attribute("data-remaining-seconds"))
+    assert 150 <= seconds <= 180
+    assert page.evaluate("window.__no_reload") == 1
+
+    page.click(f"[id='{task_id}-reserve-cancel'] button")
+    page.wait_for_selector(f"[id='{task_id}-reserve-alert']", state="detached", timeout=10000)
+    flash = page.locator(".flash").first.inner_text()
+    assert f"예약 Task#{task_id} send_mail가 취소되었습니다." in flash
+    assert page.locator("#reserved-empty").is_visible()
+    assert page.evaluate("window.__no_reload") == 1
