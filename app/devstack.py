@@ -166,6 +166,8 @@ def main() -> int:
     env = os.environ
     stack: list[Callable[[], None]] = []
     signal.signal(signal.SIGTERM, _interrupt)
+    # Also when started from a shell that ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         _prepare(env, stack)
         _migrate_and_seed()

@@ -30,6 +30,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 
 
 @pytest.fixture
+def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
+    """Pages poll fast here, and mail goes to the test's sink."""
+    app_config.update(MAIL_PORT=smtp_sink.port, NOTIFICATION_POLL_SECONDS=0.5)
+    return app_config
+
+
+@pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served on a free loopback port for the length of a test."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -73,3 +80,13 @@ def sign_in(page: Any, base_url: str, username: str = "alice",
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/send_mail")
+
+
+def send_from_page(page: Any, recipients: list[str], template: str = "welcome") -> str:
+    """Submit the send form for ``recipients``; the new task's id from its alert."""
+    page.fill("textarea[name=recipient]", "\n".join(recipients))
+    page.select_option("select[name=template_name]", template)
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    assert "템플릿 메일을 전송하였습니다." in page.locator(".flash").first.inner_text()
+    return page.locator("#in-progress .alert").last.get_attribute("data-task-id")

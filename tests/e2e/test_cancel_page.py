@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.conftest import AuthActions
-from tests.e2e.conftest import sign_in
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, NOTIFICATION_POLL_SECONDS=0.5)
-    return app_config
+from tests.e2e.conftest import send_from_page, sign_in
 
 
 def test_cancel_running_send_from_page(page: Any, live_server: str, auth: AuthActions,
@@ -22,10 +14,7 @@ def test_cancel_running_send_from_page(page: Any, live_server: str, auth: AuthAc
     smtp_sink.handler.delay = 0.3
     start_worker()
     sign_in(page, live_server)
-    page.fill("textarea[name=recipient]", ",".join(f"p{i}@example.com" for i in range(30)))
-    page.click("#send-button")
-    page.wait_for_url("**/send_mail")
-    task_id = page.locator("#in-progress .alert").first.get_attribute("data-task-id")
+    task_id = send_from_page(page, [f"p{i}@example.com" for i in range(30)])
     page.evaluate("window.__no_reload = 1")
     page.wait_for_function(
         f"document.getElementById('{task_id}-state').textContent === '전송 중'", timeout=30000)

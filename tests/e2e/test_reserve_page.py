@@ -15,7 +15,7 @@ from tests.e2e.conftest import sign_in
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    app_config.update(NOTIFICATION_POLL_SECONDS=0.5, APP_TIMEZONE="UTC")
+    app_config["APP_TIMEZONE"] = "UTC"
     return app_config
 
 
@@ -55,3 +55,28 @@ def test_reserve_countdown_and_cancel(page: Any, live_server: str, auth: AuthAct
     assert f"예약 Task#{task_id} send_mail가 취소되었습니다." in flash
     assert page.locator("#reserved-empty").is_visible()
     assert page.evaluate("window.__no_reload") == 1
+
+
+def test_due_reservation_moves_to_in_progress(page: Any, live_server: str, app: Any,
+                                              auth: AuthActions, smtp_sink: Any,
+                                              start_worker: Any) -> None:
+    app.config["RESERVATION_MIN_LEAD_SECONDS"] = 3
+    auth.create()
+    start_worker()
+    sign_in(page, live_server)
+    when = datetime.fromtimestamp(int(time.time()) + 6, UTC).astimezone(ZoneInfo("Asia/Seoul"))
+    page.fill("textarea[name=recipient]", "soon@example.com")
+    page.check("input[name=is_scheduled]")
+    page.fill("input[name=scheduled_time]", when.strftime("%Y-%m-%dT%H:%M:%S"))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    task_id = page.locator("#reserved .alert").first.get_attribute("data-task-id")
+    page.evaluate("window.__no_reload = 1")
+
+    # The reserved alert leaves, and the same task shows up with its progress bar.
+    page.wait_for_selector(f"[id='{task_id}-reserve-alert']", state="detached", timeout=20000)
+    page.wait_for_function(
+        f"document.getElementById('{task_id}-progress')?.textContent === '100'", timeout=20000)
+    assert page.locator(f"[id='{task_id}-bar']").get_attribute("aria-valuenow") == "100"
+    assert page.evaluate("window.__no_reload") == 1
+    assert smtp_sink.handler.recipients() == ["soon@example.com"]

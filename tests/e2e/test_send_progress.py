@@ -5,16 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from tests.conftest import AuthActions
-from tests.e2e.conftest import sign_in
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, NOTIFICATION_POLL_SECONDS=0.5)
-    return app_config
+from tests.e2e.conftest import send_from_page, sign_in
 
 
 def test_send_and_watch_progress(page: Any, live_server: str, auth: AuthActions,
@@ -24,14 +16,8 @@ def test_send_and_watch_progress(page: Any, live_server: str, auth: AuthActions,
     start_worker()
     sign_in(page, live_server)
     assert page.input_value("input[name=timezone]") == "Asia/Seoul"
-    page.fill("textarea[name=recipient]", "a@example.com\nb@example.com\nc@example.com")
-    page.select_option("select[name=template_name]", "notice")
-    page.click("#send-button")
-    page.wait_for_url("**/send_mail")
-    assert "템플릿 메일을 전송하였습니다." in page.locator(".flash").inner_text()
-
-    alert = page.locator("#in-progress .alert").first
-    task_id = alert.get_attribute("data-task-id")
+    task_id = send_from_page(page, ["a@example.com", "b@example.com", "c@example.com"],
+                             "notice")
     marker = page.evaluate("window.__no_reload = 1")  # a reload would lose this
     assert marker == 1
     progress = page.locator(f"[id='{task_id}-progress']")

@@ -18,6 +18,8 @@
   // task id -> the moment (performance.now() ms) the reservation is due. Relative to the
   // browser's own monotonic clock, so a browser whose wall clock is off still counts right.
   const deadlines = new Map();
+  // Reservations this page has shown: when one runs, its progress alert appears here.
+  const wasReserved = new Set();
 
   function byId(id) {
     return document.getElementById(id);
@@ -66,7 +68,8 @@
     const id = entry.task_id;
     let alert = byId(id + '-alert');
     if (!alert) {
-      if (ENDED.has(entry.status)) {
+      // An ended task gets an alert only if this page showed it as a reservation.
+      if (ENDED.has(entry.status) && !wasReserved.has(String(id))) {
         return;
       }
       alert = createProgressAlert(id);
@@ -144,6 +147,7 @@
     }
     // A reservation that left the list started, was canceled or moved: drop its alert.
     document.querySelectorAll('#reserved [data-task-id]').forEach(function (alert) {
+      wasReserved.add(alert.dataset.taskId);
       if (!listed.has(alert.dataset.taskId)) {
         deadlines.delete(alert.dataset.taskId);
         alert.remove();
@@ -156,6 +160,7 @@
   function startCountdowns() {
     const now = performance.now();
     document.querySelectorAll('#reserved [data-remaining-seconds]').forEach(function (alert) {
+      wasReserved.add(alert.dataset.taskId);
       deadlines.set(alert.dataset.taskId, now + Number(alert.dataset.remainingSeconds) * 1000);
     });
     tick();
