@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import AuthActions
 from tests.e2e.conftest import sign_in
 
+SEOUL = ZoneInfo("Asia/Seoul")
+
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
@@ -19,17 +21,23 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return app_config
 
 
+def reserve_from_page(page: Any, recipient: str, seconds_ahead: int) -> datetime:
+    """Reserve a send ``seconds_ahead`` from now, typed as Seoul wall time; that time."""
+    when = datetime.fromtimestamp(int(time.time()) + seconds_ahead, UTC).astimezone(SEOUL)
+    page.fill("textarea[name=recipient]", recipient)
+    page.check("input[name=is_scheduled]")
+    page.fill("input[name=scheduled_time]", when.strftime("%Y-%m-%dT%H:%M:%S"))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    return when
+
+
 def test_reserve_countdown_and_cancel(page: Any, live_server: str, auth: AuthActions) -> None:
     auth.create()
     sign_in(page, live_server)
     # The browser says Asia/Seoul although the app's default zone is UTC.
     assert page.input_value("input[name=timezone]") == "Asia/Seoul"
-    when = datetime.fromtimestamp(int(time.time()) + 180, UTC).astimezone(ZoneInfo("Asia/Seoul"))
-    page.fill("textarea[name=recipient]", "later@example.com")
-    page.check("input[name=is_scheduled]")
-    page.fill("input[name=scheduled_time]", when.strftime("%Y-%m-%dT%H:%M:%S"))
-    page.click("#send-button")
-    page.wait_for_url("**/send_mail")
+    when = reserve_from_page(page, "later@example.com", 180)
     local = when.strftime("%Y년%m월%d일 %H시 %M분 %S초")
     assert f"예약({local})하였습니다." in page.locator(".flash").inner_text()
 
@@ -64,12 +72,7 @@ def test_due_reservation_moves_to_in_progress(page: Any, live_server: str, app: 
     auth.create()
     start_worker()
     sign_in(page, live_server)
-    when = datetime.fromtimestamp(int(time.time()) + 6, UTC).astimezone(ZoneInfo("Asia/Seoul"))
-    page.fill("textarea[name=recipient]", "soon@example.com")
-    page.check("input[name=is_scheduled]")
-    page.fill("input[name=scheduled_time]", when.strftime("%Y-%m-%dT%H:%M:%S"))
-    page.click("#send-button")
-    page.wait_for_url("**/send_mail")
+    reserve_from_page(page, "soon@example.com", 6)
     task_id = page.locator("#reserved .alert").first.get_attribute("data-task-id")
     page.evaluate("window.__no_reload = 1")
 
