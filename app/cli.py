@@ -40,6 +40,19 @@ def create_command(name: str, password: str) -> None:
     click.echo(f"created user {name}")
 
 
+tasks = AppGroup("tasks", help="Look after background tasks.")
+
+
+@tasks.command("reconcile")
+def reconcile_command() -> None:
+    """End tasks whose job vanished from Redis or whose worker died."""
+    from app.queue import queues
+    from app.tasks.reconcile import reconcile_stale_tasks
+
+    click.echo(f"ended {reconcile_stale_tasks(queues().connection)} stale task(s)")
+
+
 def register(app: Flask) -> None:
     """Attach the CLI groups to ``app``."""
     app.cli.add_command(users)
+    app.cli.add_command(tasks)

@@ -66,6 +66,15 @@ class AppWorker(Worker):
             db.engine.dispose(close=False)
             super().main_work_horse(job, queue)
 
+    def run_maintenance_tasks(self) -> None:
+        """RQ's periodic clean-up (at start, then every 10 minutes), then end the Tasks
+        whose job vanished or whose worker died."""
+        super().run_maintenance_tasks()
+        from app.tasks.reconcile import reconcile_stale_tasks
+
+        with self.app.app_context():
+            reconcile_stale_tasks(self.connection)
+
     def handle_job_failure(self, job: Job, queue: Queue, **kwargs: Any) -> None:
         """Let RQ record the failure, then make sure the Task row does not stay running."""
         super().handle_job_failure(job, queue, **kwargs)

@@ -82,7 +82,7 @@ def send_mail_post() -> Response:
                    "description": f"[{template_name}] 템플릿 메일을 {len(recipients)}명에게 전송"}
         if form.is_scheduled.data:
             when = parse_local_datetime(form.scheduled_time.data or "", zone_name)
-            TaskService(current_user.username, "high").reserve_task(when, *job, **options)
+            TaskService(current_user.username).reserve_task(when, *job, **options)
             message = (f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 "
                        f"예약({_local_text(when, zone_name)})하였습니다.")
         else:
@@ -128,7 +128,7 @@ def cancel_task(task_id: int) -> Response | tuple[dict[str, object], int]:
 def cancel_reserve(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Cancel a reservation of the signed-in user."""
     task = _owned(task_id)
-    canceled = TaskService(current_user.username, "high").cancel_reserve(task.id)
+    canceled = TaskService(current_user.username).cancel_reserve(task.id)
     if canceled is None:
         return _answer(False, refused_message(task))
     return _answer(True, f"예약 Task#{task.id} {task.name}가 취소되었습니다.")
@@ -148,7 +148,7 @@ def reschedule(task_id: int) -> Response | tuple[dict[str, object], int]:
         when = parse_local_datetime(request.form.get("scheduled_time", ""), zone_name)
         moved = None
         if task.status == RESERVED:
-            moved = TaskService(current_user.username, "high").reschedule(task.id, when)
+            moved = TaskService(current_user.username).reschedule(task.id, when)
     except ValueError as exc:
         return _answer(False, str(exc))
     if moved is None:
@@ -164,7 +164,7 @@ def send_now(task_id: int) -> Response | tuple[dict[str, object], int]:
     task = _owned(task_id)
     queued = None
     if task.status == RESERVED:
-        queued = TaskService(current_user.username, "high").send_now(task.id)
+        queued = TaskService(current_user.username).send_now(task.id)
     if queued is None:
         return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아닙니다.")
     return _answer(True, f"예약 Task#{task.id} {task.name}를 지금 보냅니다.")

@@ -26,6 +26,7 @@ from app.tasks.progress import publish_task
 from app.utils.datetime_converter import check_reservation_window
 
 log = logging.getLogger(__name__)
+RESERVE_QUEUE = "high"  # reservations jump ahead of sends that were queued meanwhile
 
 
 class EnqueueError(Exception):
@@ -49,6 +50,15 @@ class TaskService:
         self.username = username
         self.queue_set = queues()
         self.queue = self.queue_set[queue_name]
+        self.reserve_queue = self.queue_set[RESERVE_QUEUE]
+
+    def _published(self, task_id: int) -> Task:
+        """The task as the database has it now, mirrored into its notifications."""
+        task = db.session.get(Task, task_id)
+        assert task is not None
+        db.session.refresh(task)
+        publish_task(task)
+        return task
 
     def _new_task(self, func: Callable[..., Any], description: str | None,
                   **columns: Any) -> Task:
@@ -102,16 +112,16 @@ class TaskService:
         task = self._new_task(func, description, status=RESERVED, reserved_at=scheduled_time,
                               recipient_count=recipient_count)
         try:
-            self.queue.enqueue_at(scheduled_time, func, args=args, kwargs=kwargs,
-                                  job_timeout=timeout, description=description,
-                                  job_id=task.job_id, retry=retry_policy())
+            self.reserve_queue.enqueue_at(scheduled_time, func, args=args, kwargs=kwargs,
+                                          job_timeout=timeout, description=description,
+                                          job_id=task.job_id, retry=retry_policy())
         except (RedisError, OSError) as exc:
             raise self._fail(task, exc) from exc
         publish_task(task)
         return task
 
     def _registry_key(self) -> str:
-        return self.queue.scheduled_job_registry.key
+        return self.reserve_queue.scheduled_job_registry.key
 
     def reschedule(self, task_id: int, new_time: datetime) -> Task | None:
         """Move a reservation to ``new_time``; None when its job has already left the registry."""
@@ -124,11 +134,7 @@ class TaskService:
             return None
         if not Task.transition(task_id, (RESERVED,), reserved_at=new_time):
             return None
-        task = db.session.get(Task, task_id)
-        assert task is not None
-        db.session.refresh(task)
-        publish_task(task)
-        return task
+        return self._published(task_id)
 
     def send_now(self, task_id: int) -> Task | None:
         """Queue a reservation at once; None when its job has already left the registry."""
@@ -136,15 +142,11 @@ class TaskService:
         if not connection.zrem(self._registry_key(), str(task_id)):
             return None
         try:
-            self.queue.enqueue_job(Job.fetch(str(task_id), connection=connection))
+            self.reserve_queue.enqueue_job(Job.fetch(str(task_id), connection=connection))
         except NoSuchJobError:
             return None
         Task.transition(task_id, (RESERVED,), status=QUEUED)
-        task = db.session.get(Task, task_id)
-        assert task is not None
-        db.session.refresh(task)
-        publish_task(task)
-        return task
+        return self._published(task_id)
 
     # -- cancel ------------------------------------------------------------------------
 
@@ -205,10 +207,7 @@ class TaskService:
             self._stop_running(task_id)
         if not acted:
             return None  # it had ended (finished, failed or canceled) before we came
-        task = db.session.get(Task, task_id)
-        assert task is not None
-        db.session.refresh(task)
-        publish_task(task)
+        task = self._published(task_id)
         return task if task.status == CANCELED else None
 
     def cancel_reserve(self, task_id: int) -> Task | None:
