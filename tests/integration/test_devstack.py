@@ -80,3 +80,31 @@ def test_run_py_serves_and_stops_clean(tmp_path: Any) -> None:
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+def test_gunicorn_serves_run_app(tmp_path: Any, redis_server: Any) -> None:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+           "REDIS_URL": redis_server.url, "SECRET_KEY": "x"}
+    migrate = subprocess.run([sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    process = subprocess.Popen([gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "run:app"],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        def login_page() -> str | None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/auth/login",
+                                            timeout=5) as response:
+                    return response.read().decode()
+            except OSError:
+                return None
+
+        assert 'name="username"' in wait_until(login_page, 30, "gunicorn")
+    finally:
+        family = descendants(process.pid)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        wait_until(lambda: not any(alive(pid) for pid in family), 30, "gunicorn's workers")
