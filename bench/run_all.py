@@ -82,3 +82,6 @@ def notifications_poll() -> None:
 if __name__ == "__main__":
     job_start_cost()
     notifications_poll()
+    print("3. reservation lateness vs send now (baseline)")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "reservation_latency.py")],
+                   check=True)
