@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from rq.job import Job
 
 from app.mail.recipients import parse_recipients
 from tests.integration.helpers import flashes, post_send, tasks
@@ -50,3 +53,26 @@ def test_send_without_csrf_is_400(signed_in: FlaskClient, app: Flask) -> None:
                                                   "template_name": "welcome"})
     assert response.status_code == 400
     assert tasks(app) == []
+
+
+def test_good_input_makes_one_task_and_one_job(app: Flask, signed_in: FlaskClient,
+                                               redis_conn: Redis) -> None:
+    post_send(signed_in, "a@example.com, b@example.com, c@example.com")
+    [row] = tasks(app)
+    job = Job.fetch(str(row.id), connection=redis_conn)
+    assert job.origin == "default"
+    assert job.timeout == 315  # grows with the batch: RQ's default 180 s would cut it short
+    assert job.args == (["a@example.com", "b@example.com", "c@example.com"], "welcome", "alice")
+
+
+def test_reservations_go_to_the_high_queue(app: Flask, signed_in: FlaskClient,
+                                           redis_conn: Redis) -> None:
+    post_send(signed_in, "a@example.com", is_scheduled="y", scheduled_time="2099-01-01T00:00",
+              timezone="Asia/Seoul")
+    assert flashes(signed_in)[0] == ("danger", "현재보다 30일 이후로는 예약할 수 없습니다.")
+    soon = datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(hours=1)
+    post_send(signed_in, "a@example.com", is_scheduled="y",
+              scheduled_time=soon.strftime("%Y-%m-%d %H:%M:%S"), timezone="Asia/Seoul")
+    [row] = tasks(app)
+    assert row.status == "reserved"
+    assert Job.fetch(str(row.id), connection=redis_conn).origin == "high"
