@@ -63,13 +63,19 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser context in the Asia/Seoul zone, Korean locale."""
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A fresh browser context in the Asia/Seoul zone, Korean locale (closed before the
+    server stops, so its polling never meets a closed port)."""
     context = browser.new_context(timezone_id="Asia/Seoul", locale="ko-KR")
     page = context.new_page()
     page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
+    # The pages run under a strict CSP: anything it blocked, or any script error, fails.
+    assert errors == [], errors
 
 
 def sign_in(page: Any, base_url: str, username: str = "alice",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.conftest import AuthActions
 from tests.e2e.conftest import send_from_page, sign_in
 
@@ -16,12 +18,10 @@ def test_cancel_running_send_from_page(page: Any, live_server: str, auth: AuthAc
     sign_in(page, live_server)
     task_id = send_from_page(page, [f"p{i}@example.com" for i in range(30)])
     page.evaluate("window.__no_reload = 1")
-    page.wait_for_function(
-        f"document.getElementById('{task_id}-state').textContent === '전송 중'", timeout=30000)
+    expect(page.locator(f"[id='{task_id}-state']")).to_have_text('전송 중', timeout=30000)
 
     page.click(f"[id='{task_id}-progress-cancel'] button")
-    page.wait_for_function(
-        f"document.getElementById('{task_id}-state').textContent === '취소됨'", timeout=15000)
+    expect(page.locator(f"[id='{task_id}-state']")).to_have_text('취소됨', timeout=15000)
     assert page.evaluate("window.__no_reload") == 1
     flash = page.locator(".flash").first.inner_text()
     assert f"Task#{task_id} send_mail가 취소되었습니다." in flash

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import AuthActions
 from tests.e2e.conftest import sign_in
@@ -48,11 +49,9 @@ def test_reserve_countdown_and_cancel(page: Any, live_server: str, auth: AuthAct
     remain = page.locator(f"[id='{task_id}-remain']")
     first = remain.inner_text()
     assert first.endswith("남음") and "분" in first
-    page.wait_for_function(
-        f"document.getElementById('{task_id}-remain').textContent !== {first!r}", timeout=5000)
+    expect(page.locator(f"[id='{task_id}-remain']")).not_to_have_text(first, timeout=5000)
     second = remain.inner_text()
-    page.wait_for_function(
-        f"document.getElementById('{task_id}-remain').textContent !== {second!r}", timeout=5000)
+    expect(page.locator(f"[id='{task_id}-remain']")).not_to_have_text(second, timeout=5000)
     seconds = int(remain.get_attribute("data-remaining-seconds"))
     assert 150 <= seconds <= 180
     assert page.evaluate("window.__no_reload") == 1
@@ -78,8 +77,7 @@ def test_due_reservation_moves_to_in_progress(page: Any, live_server: str, app: 
 
     # The reserved alert leaves, and the same task shows up with its progress bar.
     page.wait_for_selector(f"[id='{task_id}-reserve-alert']", state="detached", timeout=20000)
-    page.wait_for_function(
-        f"document.getElementById('{task_id}-progress')?.textContent === '100'", timeout=20000)
+    expect(page.locator(f"[id='{task_id}-progress']")).to_have_text('100', timeout=20000)
     assert page.locator(f"[id='{task_id}-bar']").get_attribute("aria-valuenow") == "100"
     assert page.evaluate("window.__no_reload") == 1
     assert smtp_sink.handler.recipients() == ["soon@example.com"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.conftest import AuthActions
 from tests.e2e.conftest import send_from_page, sign_in
 
@@ -22,13 +24,11 @@ def test_send_and_watch_progress(page: Any, live_server: str, auth: AuthActions,
     assert marker == 1
     progress = page.locator(f"[id='{task_id}-progress']")
     progress.wait_for()
-    page.wait_for_function(
-        f"document.getElementById('{task_id}-progress').textContent === '100'", timeout=30000)
+    expect(page.locator(f"[id='{task_id}-progress']")).to_have_text('100', timeout=30000)
     assert page.evaluate("window.__no_reload") == 1
     assert page.get_attribute(f"[id='{task_id}-bar']", "aria-valuenow") == "100"
     assert page.locator(f"[id='{task_id}-progress-cancel']").is_hidden()
-    page.wait_for_function(
-        f"document.getElementById('{task_id}-state').textContent === '완료'", timeout=10000)
+    expect(page.locator(f"[id='{task_id}-state']")).to_have_text('완료', timeout=10000)
     assert page.locator(f"[id='{task_id}-progress-close']").is_visible()
     assert re.search(r"3/3명", page.locator(f"[id='{task_id}-detail']").inner_text())
     assert smtp_sink.handler.count() == 3

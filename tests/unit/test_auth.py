@@ -67,3 +67,10 @@ def test_next_must_be_local(auth: AuthActions, client: FlaskClient) -> None:
     response = client.post("/auth/login?next=https://evil.example/", data={
         "username": "alice", "password": "correct horse", "csrf_token": token})
     assert response.headers["Location"].endswith("/send_mail")
+
+
+def test_pages_carry_a_strict_content_security_policy(client: FlaskClient) -> None:
+    response = client.get("/auth/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
