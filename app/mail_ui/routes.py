@@ -111,28 +111,30 @@ def _owned(task_id: int) -> Task:
     return Task.owned_or_404(task_id, current_user.username)
 
 
-@bp.post("/tasks/<int:task_id>/cancel")
-def cancel_task(task_id: int) -> Response | tuple[dict[str, object], int]:
-    """Cancel a queued or running send of the signed-in user."""
+def _cancel(task_id: int, reservation: bool) -> Response | tuple[dict[str, object], int]:
     task = _owned(task_id)
-    canceled = TaskService(current_user.username).cancel_task(task.id)
+    service = TaskService(current_user.username)
+    cancel = service.cancel_reserve if reservation else service.cancel_task
+    canceled = cancel(task.id)
     if canceled is None:
         return _answer(False, refused_message(task))
-    message = f"Task#{task.id} {task.name}가 취소되었습니다."
+    message = f"{'예약 ' if reservation else ''}Task#{task.id} {task.name}가 취소되었습니다."
     if canceled.started_at is not None:
         message += (f" ({canceled.recipient_count}명 중 {canceled.delivered_count}명에게 "
                     "전송됨)")
     return _answer(True, message)
 
 
+@bp.post("/tasks/<int:task_id>/cancel")
+def cancel_task(task_id: int) -> Response | tuple[dict[str, object], int]:
+    """Cancel a queued or running send of the signed-in user."""
+    return _cancel(task_id, reservation=False)
+
+
 @bp.post("/tasks/<int:task_id>/cancel_reserve")
 def cancel_reserve(task_id: int) -> Response | tuple[dict[str, object], int]:
-    """Cancel a reservation of the signed-in user."""
-    task = _owned(task_id)
-    canceled = TaskService(current_user.username).cancel_reserve(task.id)
-    if canceled is None:
-        return _answer(False, refused_message(task))
-    return _answer(True, f"예약 Task#{task.id} {task.name}가 취소되었습니다.")
+    """Cancel a reservation of the signed-in user (one that started is stopped)."""
+    return _cancel(task_id, reservation=True)
 
 
 def refused_message(task: Task) -> str:
