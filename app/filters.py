@@ -22,12 +22,15 @@ def user_zone_name() -> str:
     return session.get("timezone") or current_app.config["APP_TIMEZONE"]
 
 
-def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
-    """A UTC time shown in the user's zone (Korean long form unless ``fmt`` is given)."""
-    if moment is None:
-        return ""
-    local = localtime(moment, zone(user_zone_name(), current_app.config["APP_TIMEZONE"]))
+def local_text(moment: datetime, zone_name: str, fmt: str | None = None) -> str:
+    """``moment`` in the zone ``zone_name`` (Korean long form unless ``fmt`` is given)."""
+    local = localtime(moment, zone(zone_name, current_app.config["APP_TIMEZONE"]))
     return local.strftime(fmt) if fmt else korean_datetime(local)
+
+
+def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
+    """A UTC time shown in the signed-in user's zone."""
+    return "" if moment is None else local_text(moment, user_zone_name(), fmt)
 
 
 def remain_from_now(moment: datetime | None) -> str:

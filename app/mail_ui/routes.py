@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.filters import local_text
 from app.mail.catalog import TEMPLATES
 from app.mail.jobs import send_mail as send_mail_job
 from app.mail.recipients import display, parse_recipients
@@ -16,7 +15,7 @@ from app.mail_ui.forms import SendMailForm
 from app.models import Task
 from app.models.task import IN_PROGRESS, RESERVED
 from app.tasks.service import EnqueueError, TaskService
-from app.utils.datetime_converter import korean_datetime, localtime, parse_local_datetime, zone
+from app.utils.datetime_converter import parse_local_datetime, zone
 
 
 def _form() -> SendMailForm:
@@ -60,10 +59,6 @@ def _zone_name(raw: str | None) -> str:
     return name
 
 
-def _local_text(moment: datetime, zone_name: str) -> str:
-    return korean_datetime(localtime(moment, zone(zone_name, "UTC")))
-
-
 @bp.post("/send_mail")
 def send_mail_post() -> Response:
     """Send now or reserve: validate, then hand the job to TaskService."""
@@ -85,7 +80,7 @@ def send_mail_post() -> Response:
             when = parse_local_datetime(form.scheduled_time.data or "", zone_name)
             TaskService(current_user.username).reserve_task(when, *job, **options)
             message = (f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 "
-                       f"예약({_local_text(when, zone_name)})하였습니다.")
+                       f"예약({local_text(when, zone_name)})하였습니다.")
         else:
             TaskService(current_user.username).enqueue_task(*job, **options)
             message = f"[{shown}]에게 [{template_name}] 템플릿 메일을 전송하였습니다."
@@ -158,7 +153,7 @@ def reschedule(task_id: int) -> Response | tuple[dict[str, object], int]:
         return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아니라 시각을 "
                               "바꿀 수 없습니다.")
     return _answer(True, f"예약 Task#{task.id} {task.name}의 전송 시각을 "
-                         f"{_local_text(when, zone_name)}(으)로 바꾸었습니다.")
+                         f"{local_text(when, zone_name)}(으)로 바꾸었습니다.")
 
 
 @bp.post("/tasks/<int:task_id>/send_now")

@@ -77,15 +77,20 @@ class Task(db.Model):
         db.session.commit()
         return result.rowcount == 1
 
-    def sync_delivery_counts(self) -> None:
-        """Set the delivered and failed counts from the delivery records."""
+    @classmethod
+    def delivery_counts(cls, task_id: int) -> dict[str, int]:
+        """``delivered_count`` and ``failed_count`` as the delivery records tell them."""
         rows = db.session.execute(
-            db.select(Delivery.ok, db.func.count()).where(Delivery.task_id == self.id)
+            db.select(Delivery.ok, db.func.count()).where(Delivery.task_id == task_id)
             .group_by(Delivery.ok)
         ).all()
         counts = {ok: n for ok, n in rows}
-        self.delivered_count = counts.get(True, 0)
-        self.failed_count = counts.get(False, 0)
+        return {"delivered_count": counts.get(True, 0), "failed_count": counts.get(False, 0)}
+
+    def sync_delivery_counts(self) -> None:
+        """Set the delivered and failed counts from the delivery records."""
+        for name, value in self.delivery_counts(self.id).items():
+            setattr(self, name, value)
 
     @classmethod
     def of_user(cls, username: str, statuses: tuple[str, ...]) -> list[Task]:

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Task
 from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
-from app.tasks.progress import publish_task
+from app.tasks.progress import publish_task, publish_task_id
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,20 +76,10 @@ class ProgressReporter:
 
 
 def _finish(task_id: int, status: str, **values: Any) -> None:
-    """End a running task, then publish its final state."""
-    task = db.session.get(Task, task_id)
-    if task is not None:
-        task.sync_delivery_counts()
-        values.update(delivered_count=task.delivered_count, failed_count=task.failed_count)
-    Task.transition(task_id, (RUNNING,), status=status, finished_at=utcnow(), **values)
-    _publish(task_id)
-
-
-def _publish(task_id: int) -> None:
-    task = db.session.get(Task, task_id)
-    if task is not None:
-        db.session.refresh(task)
-        publish_task(task)
+    """End a running task with its delivery counts, then publish its final state."""
+    Task.transition(task_id, (RUNNING,), status=status, finished_at=utcnow(),
+                    **Task.delivery_counts(task_id), **values)
+    publish_task_id(task_id)
 
 
 def _on_error(job: Job, task_id: int, exc: Exception) -> None:
@@ -103,7 +93,7 @@ def _on_error(job: Job, task_id: int, exc: Exception) -> None:
         log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
         Task.transition(task_id, (RUNNING,), status=QUEUED,
                         log=f"일시적 오류, 다시 시도합니다: {reason}")
-        _publish(task_id)
+        publish_task_id(task_id)
         return
     job.retries_left = 0  # a permanent failure: RQ must not run it again
     _finish(task_id, FINISHED, failed=True, log=reason)
@@ -121,7 +111,7 @@ def background_task(func: F) -> F:
         if not started:
             log.info("task %s is no longer waiting (canceled?): not running it", task_id)
             return None
-        _publish(task_id)
+        publish_task_id(task_id)
         try:
             result = func(*args, **kwargs)
         except CancelRequested:

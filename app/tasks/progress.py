@@ -27,7 +27,6 @@ def progress_entry(task: Task) -> dict[str, Any]:
         "failed": task.failed,
         "description": task.description,
         "delivered": task.delivered_count,
-        "failed_recipients": task.failed_count,
         "total": task.recipient_count,
         "log": task.log or "",
         "ended_at": task.finished_at.timestamp() if task.finished_at else None,
@@ -75,7 +74,9 @@ def publish_task(task: Task) -> None:
             reserved = task.status == RESERVED
             progress = None if reserved else progress_entry(task)
             _apply(task.username, TASK_PROGRESS, task.id, progress)
-            _apply(task.username, TASK_RESERVE, task.id, reserve_entry(task) if reserved else None)
+            if task.reserved_at is not None:  # a send-now task never touches the reserve list
+                _apply(task.username, TASK_RESERVE, task.id,
+                       reserve_entry(task) if reserved else None)
             db.session.commit()
             return
         except IntegrityError:
@@ -83,3 +84,13 @@ def publish_task(task: Task) -> None:
             db.session.rollback()
             if attempt:
                 raise
+
+
+def publish_task_id(task_id: int) -> Task | None:
+    """Reload the task as the database has it now and mirror it; None when it is gone."""
+    task = db.session.get(Task, task_id)
+    if task is None:
+        return None
+    db.session.refresh(task)
+    publish_task(task)
+    return task

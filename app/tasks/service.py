@@ -22,7 +22,7 @@ from app.models.task import CANCELED, FINISHED, QUEUED, RESERVED, RUNNING, WAITI
 from app.models.types import utcnow
 from app.queue import queues
 from app.tasks.decorators import CANCELED_LOG
-from app.tasks.progress import publish_task
+from app.tasks.progress import publish_task, publish_task_id
 from app.utils.datetime_converter import check_reservation_window
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,6 @@ class TaskService:
         self.queue_set = queues()
         self.queue = self.queue_set[queue_name]
         self.reserve_queue = self.queue_set[RESERVE_QUEUE]
-
-    def _published(self, task_id: int) -> Task:
-        """The task as the database has it now, mirrored into its notifications."""
-        task = db.session.get(Task, task_id)
-        assert task is not None
-        db.session.refresh(task)
-        publish_task(task)
-        return task
 
     def _new_task(self, func: Callable[..., Any], description: str | None,
                   **columns: Any) -> Task:
@@ -134,7 +126,7 @@ class TaskService:
             return None
         if not Task.transition(task_id, (RESERVED,), reserved_at=new_time):
             return None
-        return self._published(task_id)
+        return publish_task_id(task_id)
 
     def send_now(self, task_id: int) -> Task | None:
         """Queue a reservation at once; None when its job has already left the registry."""
@@ -146,7 +138,7 @@ class TaskService:
         except NoSuchJobError:
             return None
         Task.transition(task_id, (RESERVED,), status=QUEUED)
-        return self._published(task_id)
+        return publish_task_id(task_id)
 
     # -- cancel ------------------------------------------------------------------------
 
@@ -207,8 +199,8 @@ class TaskService:
             self._stop_running(task_id)
         if not acted:
             return None  # it had ended (finished, failed or canceled) before we came
-        task = self._published(task_id)
-        return task if task.status == CANCELED else None
+        task = publish_task_id(task_id)
+        return task if task is not None and task.status == CANCELED else None
 
     def cancel_reserve(self, task_id: int) -> Task | None:
         """Cancel a reservation: as ``cancel_task`` (a job already started is stopped)."""
