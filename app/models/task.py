@@ -20,9 +20,19 @@ WAITING = (RESERVED, QUEUED)
 IN_PROGRESS = (QUEUED, RUNNING)
 
 
+# What one recipient of a task has come to. ``sending`` is claimed before DATA and confirmed
+# after; a claim left behind by a crash becomes ``unknown`` and is never resent automatically.
+PENDING, SENDING, DELIVERED, REFUSED, UNKNOWN = (
+    "pending", "sending", "delivered", "refused", "unknown",
+)
+
+
 class Task(db.Model):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_username_status", "username", "status"),)
+    __table_args__ = (
+        Index("ix_tasks_username_status", "username", "status"),
+        Index("ix_tasks_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -36,6 +46,12 @@ class Task(db.Model):
     recipient_count: Mapped[int] = mapped_column(default=0)
     delivered_count: Mapped[int] = mapped_column(default=0)
     failed_count: Mapped[int] = mapped_column(default=0)
+    unknown_count: Mapped[int] = mapped_column(default=0)
+    # The job as the database keeps it, so a Redis that lost it can be given it again.
+    job_func: Mapped[str | None] = mapped_column(String(255))
+    job_kwargs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    job_queue: Mapped[str | None] = mapped_column(String(32))
+    job_timeout: Mapped[int | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -79,13 +95,16 @@ class Task(db.Model):
 
     @classmethod
     def delivery_counts(cls, task_id: int) -> dict[str, int]:
-        """``delivered_count`` and ``failed_count`` as the delivery records tell them."""
+        """``delivered_count``, ``failed_count`` (refused) and ``unknown_count`` as the
+        delivery records tell them."""
         rows = db.session.execute(
-            db.select(Delivery.ok, db.func.count()).where(Delivery.task_id == task_id)
-            .group_by(Delivery.ok)
+            db.select(Delivery.status, db.func.count()).where(Delivery.task_id == task_id)
+            .group_by(Delivery.status)
         ).all()
-        counts = {ok: n for ok, n in rows}
-        return {"delivered_count": counts.get(True, 0), "failed_count": counts.get(False, 0)}
+        counts = dict(rows)
+        return {"delivered_count": counts.get(DELIVERED, 0),
+                "failed_count": counts.get(REFUSED, 0),
+                "unknown_count": counts.get(UNKNOWN, 0)}
 
     def sync_delivery_counts(self) -> None:
         """Set the delivered and failed counts from the delivery records."""
@@ -109,15 +128,21 @@ class Task(db.Model):
 
 
 class Delivery(db.Model):
-    """One recipient of one task: the record that keeps a retry from mailing twice."""
+    """One recipient of one task, written when the task is made: what the job sends comes
+    from these rows, and their status keeps a retry or a resumed job from mailing twice."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("task_id", "recipient"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "recipient"),
+        Index("ix_deliveries_task_id_status", "task_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
     recipient: Mapped[str] = mapped_column(String(320))
-    ok: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
     error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
