@@ -37,6 +37,12 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAIL_TIMEOUT_SECONDS": float(get("MAIL_TIMEOUT_SECONDS", "30")),
         "CANCEL_GRACE_SECONDS": float(get("CANCEL_GRACE_SECONDS", "1")),
         "TASK_RETRY_INTERVALS": get("TASK_RETRY_INTERVALS", "10,60,300"),
+        # The worker side (python worker.py): see README "Workers and faults".
+        "WORKER_PROCESSES": int(get("WORKER_PROCESSES", "1")),
+        "WORKER_STALE_SECONDS": float(get("WORKER_STALE_SECONDS", "10")),
+        "SCHEDULER_LOCK_SECONDS": int(get("SCHEDULER_LOCK_SECONDS", "10")),
+        "RECONCILE_INTERVAL_SECONDS": float(get("RECONCILE_INTERVAL_SECONDS", "2")),
+        "TASK_MAX_RUNS": int(get("TASK_MAX_RUNS", "5")),
         "APP_TIMEZONE": get("APP_TIMEZONE", "Asia/Seoul"),
         "RESERVATION_MIN_LEAD_SECONDS": int(get("RESERVATION_MIN_LEAD_SECONDS", "60")),
         "RESERVATION_MAX_DAYS": int(get("RESERVATION_MAX_DAYS", "30")),
