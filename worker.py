@@ -1,22 +1,12 @@
-"""One RQ worker with the scheduler, serving ``high`` then ``default``, inside the app.
+"""RQ workers and the scheduler, supervised, serving ``high`` then ``default``, inside the app.
 
-The app is built once here; each job runs in a forked horse inside its app context.
+``WORKER_PROCESSES`` workers (default 1) and one scheduler, each its own process; a child
+that dies is started again with back-off; SIGTERM or Ctrl-C stops them all.
 """
 
 import sys
 
-from app import create_app
-from app.queue import AppWorker, queues
-
-
-def main() -> int:
-    """Run the worker until it is told to stop."""
-    app = create_app()
-    queue_set = queues(app)
-    worker = AppWorker(queue_set.ordered(), connection=queue_set.connection, app=app)
-    worker.work(with_scheduler=True)
-    return 0
-
+from app.worker.supervisor import main
 
 if __name__ == "__main__":
     sys.exit(main())

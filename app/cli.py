@@ -45,11 +45,13 @@ tasks = AppGroup("tasks", help="Look after background tasks.")
 
 @tasks.command("reconcile")
 def reconcile_command() -> None:
-    """End tasks whose job vanished from Redis or whose worker died."""
+    """Mend Redis from the database once (the scheduler does it every few seconds)."""
     from app.queue import queues
-    from app.tasks.reconcile import reconcile_stale_tasks
+    from app.tasks.reconcile import reconcile_now
 
-    click.echo(f"ended {reconcile_stale_tasks(queues().connection)} stale task(s)")
+    counts = reconcile_now(queues())
+    click.echo(f"resubmitted {counts['resubmitted']}, handed back {counts['handed_back']}, "
+               f"ended {counts['ended']} task(s)")
 
 
 def register(app: Flask) -> None:

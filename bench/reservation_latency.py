@@ -60,12 +60,12 @@ def main() -> None:
                 service = TaskService("bench")
                 for i in range(ROUNDS):
                     target = datetime.fromtimestamp(math.ceil(time.time()) + 3, UTC)
-                    service.reserve_task(target, send_mail, [f"r{i}@example.com"], "welcome",
-                                         "bench", description="bench")
+                    service.reserve_task(target, send_mail, "welcome", "bench",
+                                         recipients=[f"r{i}@example.com"], description="bench")
                     late.append(arrival(handler, f"r{i}@example.com") - target.timestamp())
                     asked = time.time()
-                    service.enqueue_task(send_mail, [f"n{i}@example.com"], "welcome", "bench",
-                                         description="bench")
+                    service.enqueue_task(send_mail, "welcome", "bench",
+                                         recipients=[f"n{i}@example.com"], description="bench")
                     now_.append(arrival(handler, f"n{i}@example.com") - asked)
         finally:
             stop_process(worker, timeout=15)

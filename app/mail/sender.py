@@ -1,10 +1,15 @@
-"""One SMTP connection for a whole batch, with failures sorted into per-recipient
-(permanent, 5xx) and whole-batch (transient: 4xx, unreachable)."""
+"""One SMTP connection for a whole batch, with failures sorted by what they mean for the
+recipient: refused for good (5xx), not sent and worth retrying (4xx, a connection lost
+before the message went), or in doubt (the connection lost while or after the message went:
+the server may have kept it)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import smtplib
+from email.generator import BytesGenerator
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -17,6 +22,14 @@ from app.tasks.decorators import TransientError
 
 class RecipientRefused(Exception):
     """The server refused this recipient for good (a 5xx answer)."""
+
+
+class ConnectionLost(TransientError):
+    """The connection broke before the message went: nothing was sent, try again."""
+
+
+class OutcomeUnknown(Exception):
+    """The connection broke after the message's data began: it may have been delivered."""
 
 
 def message_id(task_id: int, recipient: str, sender: str) -> str:
@@ -47,14 +60,31 @@ def _classify(code: int, text: Any) -> Exception:
     return RecipientRefused(f"SMTP {code} {detail}")
 
 
+def _wire_bytes(message: EmailMessage) -> bytes:
+    """The message as DATA carries it: CRLF line ends, leading dots doubled, the final dot."""
+    with io.BytesIO() as buffer:
+        BytesGenerator(buffer).flatten(message, linesep="\r\n")
+        data = buffer.getvalue()
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
+
+
 class SmtpBatch:
-    """``with SmtpBatch(config) as smtp: smtp.send(message, recipient)``."""
+    """``with SmtpBatch(config) as smtp: smtp.send(message, sender, recipient)``; after a
+    lost connection, ``reconnect()`` before the next message."""
 
     def __init__(self, config: Any) -> None:
         self.config = config
         self.connection: smtplib.SMTP | None = None
 
     def __enter__(self) -> SmtpBatch:
+        self.connect()
+        return self
+
+    def connect(self) -> None:
+        """Open the connection (STARTTLS and login as configured); TransientError if not."""
         config = self.config
         try:
             self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
@@ -64,22 +94,66 @@ class SmtpBatch:
             if config["MAIL_USERNAME"]:
                 self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         except (OSError, smtplib.SMTPException) as exc:
+            self.close()
             raise TransientError(f"SMTP 서버에 연결할 수 없습니다: {exc}") from exc
-        return self
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
-        """Send to one recipient; RecipientRefused or TransientError on failure."""
-        assert self.connection is not None
+    def reconnect(self) -> None:
+        """Drop the broken connection and open a new one."""
+        self.close()
+        self.connect()
+
+    def _expect(self, answer: tuple[int, bytes], *codes: int) -> None:
+        code, text = answer
+        if code not in codes:
+            if code != -1:
+                self._reset()
+            raise _classify(code, text)
+
+    def _reset(self) -> None:
         try:
-            self.connection.send_message(message, to_addrs=[recipient])
-        except smtplib.SMTPRecipientsRefused as exc:
-            # smtplib has already sent RSET: the connection is ready for the next one.
-            code, text = exc.recipients.get(recipient, (550, b"refused"))
-            raise _classify(code, text) from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _classify(exc.smtp_code, exc.smtp_error) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise TransientError(f"SMTP 연결 오류: {exc}") from exc
+            assert self.connection is not None
+            self.connection.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
+
+    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+        """Send one message to one recipient.
+
+        Raises RecipientRefused (5xx), TransientError (4xx or ConnectionLost: not sent), or
+        OutcomeUnknown (the connection broke once the data had begun).
+        """
+        connection = self.connection
+        if connection is None:
+            raise ConnectionLost("SMTP 연결이 없습니다.")
+        data = _wire_bytes(message)
+        try:
+            connection.ehlo_or_helo_if_needed()
+            self._expect(connection.mail(parseaddr(sender)[1] or sender), 250)
+            self._expect(connection.rcpt(recipient), 250, 251)
+            connection.putcmd("data")
+            self._expect(connection.getreply(), 354)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.close()
+            raise ConnectionLost(f"SMTP 연결 오류: {exc}") from exc
+        try:
+            connection.send(data)
+            answer = connection.getreply()
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.close()
+            raise OutcomeUnknown(f"메시지를 보내는 중 연결이 끊겨 전달 여부를 알 수 없습니다: "
+                                 f"{exc}") from exc
+        if answer[0] == -1:  # smtplib's way of saying the reply never came
+            self.close()
+            raise OutcomeUnknown("메시지를 보낸 뒤 서버의 응답이 없어 전달 여부를 알 수 없습니다.")
+        self._expect(answer, 250)
+
+    def close(self) -> None:
+        """Close the connection without a word (it may be broken)."""
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            finally:
+                self.connection = None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -87,4 +161,5 @@ class SmtpBatch:
             try:
                 self.connection.quit()
             except (OSError, smtplib.SMTPException):
-                self.connection.close()
+                pass
+            self.close()

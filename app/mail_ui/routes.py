@@ -72,9 +72,9 @@ def send_mail_post() -> Response:
         if template_name not in TEMPLATES:
             raise ValueError(f"알 수 없는 템플릿입니다: {template_name[:50]}")
         zone_name = _zone_name(form.timezone.data)
-        job = (send_mail_job, recipients, template_name, current_user.username)
+        job = (send_mail_job, template_name, current_user.username)
         # RQ's default 180 s would kill a long batch on a slow server part way.
-        options = {"recipient_count": len(recipients), "timeout": 300 + 5 * len(recipients),
+        options = {"recipients": recipients, "timeout": 300 + 5 * len(recipients),
                    "description": f"[{template_name}] 템플릿 메일을 {len(recipients)}명에게 전송"}
         if form.is_scheduled.data:
             when = parse_local_datetime(form.scheduled_time.data or "", zone_name)

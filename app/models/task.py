@@ -49,7 +49,7 @@ class Task(db.Model):
     unknown_count: Mapped[int] = mapped_column(default=0)
     # The job as the database keeps it, so a Redis that lost it can be given it again.
     job_func: Mapped[str | None] = mapped_column(String(255))
-    job_kwargs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    job_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     job_queue: Mapped[str | None] = mapped_column(String(32))
     job_timeout: Mapped[int | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
@@ -78,15 +78,19 @@ class Task(db.Model):
         self.finished_at = utcnow()
 
     @classmethod
-    def transition(cls, task_id: int, from_statuses: tuple[str, ...], **values: Any) -> bool:
-        """Set ``values`` only if the task is still in ``from_statuses``; commit.
+    def transition(cls, task_id: int, from_statuses: tuple[str, ...], *,
+                   attempt: int | None = None, **values: Any) -> bool:
+        """Set ``values`` only if the task is still in ``from_statuses`` (and, given
+        ``attempt``, still on that run); commit.
 
         A compare-and-set in one UPDATE, so a worker starting a job and a user canceling it
-        can never both win.
+        can never both win, and a run the reconciler gave up on cannot end its successor.
         """
+        query = db.update(cls).where(cls.id == task_id, cls.status.in_(from_statuses))
+        if attempt is not None:
+            query = query.where(cls.attempts == attempt)
         result = db.session.execute(
-            db.update(cls)
-            .where(cls.id == task_id, cls.status.in_(from_statuses))
+            query
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -146,3 +150,15 @@ class Delivery(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def settle_claims(cls, task_id: int) -> int:
+        """Claims no run will confirm any more become ``unknown`` (never resent
+        automatically); commit. How many there were."""
+        result = db.session.execute(
+            db.update(cls).where(cls.task_id == task_id, cls.status == SENDING)
+            .values(status=UNKNOWN, updated_at=utcnow(),
+                    error="작업이 중단되어 전달 여부를 알 수 없습니다.")
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        return result.rowcount

@@ -13,7 +13,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from app.extensions import db
-from app.models import Task
+from app.models import Delivery, Task
 from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
 from app.tasks.progress import publish_task, publish_task_id
@@ -32,6 +32,14 @@ class TransientError(Exception):
     """A failure worth retrying later (a busy or unreachable server)."""
 
 
+class Superseded(Exception):
+    """This run no longer owns its Task: the reconciler handed the task to a newer run."""
+
+
+# The run (``Task.attempts``) this horse is, set when the Task turns running.
+_run: dict[str, int] = {}
+
+
 def current_task_id() -> int:
     """The id of the Task whose job is running in this process."""
     job = get_current_job()
@@ -44,6 +52,23 @@ def cancel_requested(task_id: int) -> bool:
     """True once the user asked to cancel the task."""
     query = db.select(Task.cancel_requested_at).where(Task.id == task_id)
     return db.session.execute(query).scalar_one_or_none() is not None
+
+
+def current_attempt() -> int | None:
+    """The run of its Task this process is (None outside ``@background_task``)."""
+    return _run.get("attempt")
+
+
+def check_still_wanted(task_id: int) -> None:
+    """Between two units of work: CancelRequested once the user asked to cancel,
+    Superseded when the task has been handed to another run (one query)."""
+    row = db.session.execute(
+        db.select(Task.cancel_requested_at, Task.status, Task.attempts).where(Task.id == task_id)
+    ).one_or_none()
+    if row is None or row.status != RUNNING or row.attempts != current_attempt():
+        raise Superseded
+    if row.cancel_requested_at is not None:
+        raise CancelRequested
 
 
 def summarize(exc: BaseException) -> str:
@@ -76,9 +101,10 @@ class ProgressReporter:
 
 
 def _finish(task_id: int, status: str, **values: Any) -> None:
-    """End a running task with its delivery counts, then publish its final state."""
-    Task.transition(task_id, (RUNNING,), status=status, finished_at=utcnow(),
-                    **Task.delivery_counts(task_id), **values)
+    """End this run's task with its delivery counts, then publish its final state."""
+    Delivery.settle_claims(task_id)
+    Task.transition(task_id, (RUNNING,), attempt=current_attempt(), status=status,
+                    finished_at=utcnow(), **Task.delivery_counts(task_id), **values)
     publish_task_id(task_id)
 
 
@@ -91,8 +117,11 @@ def _on_error(job: Job, task_id: int, exc: Exception) -> None:
         return
     if isinstance(exc, TransientError) and job.should_retry:
         log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
-        Task.transition(task_id, (RUNNING,), status=QUEUED,
-                        log=f"일시적 오류, 다시 시도합니다: {reason}")
+        Delivery.settle_claims(task_id)
+        # The counts as they stand: the page must not show a stale count while it waits.
+        Task.transition(task_id, (RUNNING,), attempt=current_attempt(), status=QUEUED,
+                        log=f"일시적 오류, 다시 시도합니다: {reason}",
+                        **Task.delivery_counts(task_id))
         publish_task_id(task_id)
         return
     job.retries_left = 0  # a permanent failure: RQ must not run it again
@@ -111,9 +140,14 @@ def background_task(func: F) -> F:
         if not started:
             log.info("task %s is no longer waiting (canceled?): not running it", task_id)
             return None
+        _run["attempt"] = db.session.scalar(db.select(Task.attempts).where(Task.id == task_id))
         publish_task_id(task_id)
         try:
             result = func(*args, **kwargs)
+        except Superseded:
+            log.warning("task %s: handed to a newer run; this one stops", task_id)
+            job.retries_left = 0
+            return None
         except CancelRequested:
             _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
             return None

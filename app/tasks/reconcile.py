@@ -1,35 +1,49 @@
-"""Keep Task rows truthful when their jobs ended outside ``@background_task``: a killed or
-stopped work horse, a worker that died, a job that vanished from Redis."""
+"""The database is the source of truth; Redis can be rebuilt from it.
+
+A reconciler pass compares every unfinished Task with what Redis holds, read in a handful
+of calls, and mends what it finds twice in a row (a job is between two Redis structures for
+a moment; a second look a pass later tells a move from a loss):
+
+- a waiting Task (reserved or queued) whose job is in no queue, registry or worker's hands
+  (Redis restarted empty, a pop that went nowhere) gets its job again from the Task row;
+- a running Task whose worker stopped beating is handed back to the queue, to resume with
+  the recipients not yet served (its in-flight claim becomes ``unknown``);
+- a Task ends failed only when it cannot go on (its job keeps getting lost, or its runs
+  keep dying).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask import current_app
 from redis import Redis
 from rq import Worker
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.utils import utcparse
 
 from app.extensions import db
-from app.models import Task
-from app.models.task import CANCELED, FINISHED, QUEUED, RESERVED, RUNNING, UNFINISHED
+from app.models import Delivery, Task
+from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, UNFINISHED
 from app.models.types import utcnow
+from app.queue import QueueSet, fetch_job
 from app.tasks.decorators import CANCELED_LOG
-from app.tasks.progress import publish_task
+from app.tasks.progress import publish_task, publish_task_id
+from app.tasks.service import submit_job
 
 log = logging.getLogger(__name__)
 
 HORSE_DIED = "작업 프로세스가 비정상 종료되었습니다."
-WORKER_GONE = "작업을 맡은 워커가 사라졌습니다."
-JOB_LOST = "Redis에서 작업이 사라졌습니다."
+RUNS_EXHAUSTED = "작업이 여러 번 중단되어 더 이어 보내지 않습니다."
+JOB_LOST = "Redis에서 작업이 거듭 사라져 더 다시 넣지 않습니다."
+HANDED_BACK = "작업을 맡은 워커가 멈추어 남은 받는 사람을 다시 대기열에 넣었습니다."
 # A Task is committed a moment before its job reaches Redis: leave young rows alone.
-GRACE = timedelta(seconds=60)
+GRACE = timedelta(seconds=5)
 ENDED_JOB = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
-WAITING_JOB = {
-    QUEUED: (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED),
-    RESERVED: (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.STARTED),
-}
 
 
 def task_for_job(job_id: str) -> Task | None:
@@ -39,6 +53,7 @@ def task_for_job(job_id: str) -> Task | None:
 
 def _end_unfinished(task: Task, log_text: str) -> None:
     """End ``task`` canceled (when the user asked) or failed, and publish it."""
+    Delivery.settle_claims(task.id)
     task.sync_delivery_counts()
     if task.cancel_requested_at is not None:
         task.end(CANCELED, failed=True, log=CANCELED_LOG)
@@ -55,6 +70,8 @@ def reconcile_failed_job(job: Job, exc_string: str) -> Task | None:
     if task is None or not task.is_unfinished:
         return task
     if job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.SCHEDULED):
+        Delivery.settle_claims(task.id)
+        task.sync_delivery_counts()
         task.status = QUEUED
         db.session.commit()
         publish_task(task)
@@ -64,33 +81,144 @@ def reconcile_failed_job(job: Job, exc_string: str) -> Task | None:
     return task
 
 
-def _stale_reason(task: Task, connection: Redis) -> str | None:
-    """Why ``task`` can no longer make progress, or None while it still can."""
-    try:
-        job = Job.fetch(task.job_id, connection=connection)
-    except NoSuchJobError:
-        return JOB_LOST
-    status = job.get_status()
+@dataclass
+class RedisView:
+    """Where each job id is in Redis right now, read in a few calls."""
+
+    held: set[str] = field(default_factory=set)  # in a queue, a registry or a worker's hands
+    started: dict[str, str] = field(default_factory=dict)  # job id → its worker's name
+    live_workers: set[str] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, queue_set: QueueSet, running: list[str], stale: timedelta) -> RedisView:
+        """Read the queues, their intermediate lists and registries, and the running jobs'
+        workers with the age of their last heartbeat."""
+        connection = queue_set.connection
+        view = cls()
+        for queue in queue_set.ordered():
+            view.held.update(queue.get_job_ids())
+            view.held.update(x.decode() for x in connection.lrange(
+                queue.intermediate_queue_key, 0, -1))
+            view.held.update(queue.scheduled_job_registry.get_job_ids(cleanup=False))
+            view.held.update(queue.started_job_registry.get_job_ids(cleanup=False))
+        with connection.pipeline() as pipe:
+            for job_id in running:
+                pipe.hmget(Job.key_for(job_id), "status", "worker_name")
+            rows = pipe.execute()
+        for job_id, (status, worker) in zip(running, rows, strict=True):
+            if status is not None and status.decode() == JobStatus.STARTED and worker:
+                view.started[job_id] = worker.decode()
+        view.live_workers = _live_workers(connection, set(view.started.values()), stale)
+        return view
+
+
+def _live_workers(connection: Redis, names: set[str], stale: timedelta) -> set[str]:
+    """Those of ``names`` whose worker beat within ``stale`` (RQ's own heartbeat field)."""
+    ordered = sorted(names)
+    with connection.pipeline() as pipe:
+        for name in ordered:
+            pipe.hget(Worker.redis_worker_namespace_prefix + name, "last_heartbeat")
+        beats = pipe.execute()
+    now = utcnow()
+    return {name for name, beat in zip(ordered, beats, strict=True)
+            if beat and now - utcparse(beat.decode()).replace(tzinfo=now.tzinfo) < stale}
+
+
+def _diagnose(task: Task, view: RedisView) -> str | None:
+    """What is wrong with ``task`` as Redis stands: 'lost', 'orphaned', or None."""
+    job_id = task.job_id
     if task.status == RUNNING:
-        if status in ENDED_JOB:
-            return HORSE_DIED
-        key = Worker.redis_worker_namespace_prefix + (job.worker_name or "")
-        if status == JobStatus.STARTED and not connection.exists(key):
-            return WORKER_GONE
-        return None
-    return None if status in WAITING_JOB[task.status] else JOB_LOST
+        worker = view.started.get(job_id)
+        if worker is not None:
+            return None if worker in view.live_workers else "orphaned"
+        return None if job_id in view.held else "orphaned"  # a retry waiting, or gone
+    return None if job_id in view.held else "lost"
 
 
-def reconcile_stale_tasks(connection: Redis) -> int:
-    """End unfinished Tasks whose job vanished or whose worker died; how many were ended."""
-    query = (db.select(Task).where(Task.status.in_(UNFINISHED),
-                                   Task.created_at < utcnow() - GRACE)
-             .order_by(Task.id).limit(500))
-    ended = 0
-    for task in db.session.scalars(query).all():
-        reason = _stale_reason(task, connection)
-        if reason is not None:
-            log.warning("task %s (%s) cannot go on: %s", task.id, task.status, reason)
-            _end_unfinished(task, reason)
-            ended += 1
-    return ended
+class Reconciler:
+    """Mends Redis from the database; call ``run_once`` every few seconds (one process at
+    a time: the scheduler that holds the lock)."""
+
+    def __init__(self, queue_set: QueueSet) -> None:
+        self.queue_set = queue_set
+        config = current_app.config
+        self.stale = timedelta(seconds=float(config["WORKER_STALE_SECONDS"]))
+        self.max_runs = int(config["TASK_MAX_RUNS"])
+        self.max_resubmits = 5
+        self.suspects: dict[int, str] = {}
+        self.resubmits: dict[int, int] = {}
+
+    def run_once(self) -> dict[str, int]:
+        """One pass; how many tasks were resubmitted, handed back and ended."""
+        tasks = list(db.session.scalars(
+            db.select(Task).where(Task.status.in_(UNFINISHED),
+                                  Task.created_at < utcnow() - GRACE).order_by(Task.id)))
+        running = [t.job_id for t in tasks if t.status == RUNNING]
+        view = RedisView.read(self.queue_set, running, self.stale)
+        counts = {"resubmitted": 0, "handed_back": 0, "ended": 0}
+        suspects: dict[int, str] = {}
+        for task in tasks:
+            finding = _diagnose(task, view)
+            if finding is None:
+                continue
+            if self.suspects.get(task.id) != finding:
+                suspects[task.id] = finding  # act only when the next pass sees it too
+                continue
+            counts[self._mend(task, finding)] += 1
+        self.suspects = suspects
+        return counts
+
+    def _mend(self, task: Task, finding: str) -> str:
+        if finding == "orphaned":
+            return self._hand_back(task)
+        tries = self.resubmits.get(task.id, 0)
+        if tries >= self.max_resubmits or not task.job_func:
+            log.warning("task %s: its job keeps getting lost; ending it", task.id)
+            _end_unfinished(task, JOB_LOST)
+            return "ended"
+        self.resubmits[task.id] = tries + 1
+        log.warning("task %s (%s): its job is not in Redis; submitting it again",
+                    task.id, task.status)
+        submit_job(task, self.queue_set)
+        return "resubmitted"
+
+    def _hand_back(self, task: Task) -> str:
+        """A running task whose worker is gone: queue it again to resume, or end it."""
+        if task.attempts >= self.max_runs or not task.job_func:
+            log.warning("task %s: run %s died; no more runs", task.id, task.attempts)
+            _end_unfinished(task, RUNS_EXHAUSTED)
+            return "ended"
+        if not Task.transition(task.id, (RUNNING,), attempt=task.attempts, status=QUEUED,
+                               log=HANDED_BACK):
+            return "handed_back"  # it moved on by itself meanwhile
+        log.warning("task %s: run %s lost its worker; queued again to resume",
+                    task.id, task.attempts)
+        Delivery.settle_claims(task.id)
+        self._forget_execution(task)
+        db.session.refresh(task)
+        submit_job(task, self.queue_set)
+        publish_task_id(task.id)
+        return "handed_back"
+
+    def _forget_execution(self, task: Task) -> None:
+        """Take the dead run out of RQ's started registry, so RQ's own clean-up does not
+        later retry it beside the resumed run."""
+        try:
+            job = fetch_job(task.job_id, self.queue_set.connection)
+        except Exception:  # gone, or unreadable: nothing to take out
+            return
+        registry = StartedJobRegistry(job.origin, connection=self.queue_set.connection)
+        registry.remove_executions(job)
+
+
+def reconcile_now(queue_set: QueueSet, passes: int = 2, pause: float = 1.0) -> dict[str, int]:
+    """Run ``passes`` passes ``pause`` seconds apart (the CLI's one-shot); the totals."""
+    reconciler = Reconciler(queue_set)
+    totals = {"resubmitted": 0, "handed_back": 0, "ended": 0}
+    for index in range(passes):
+        if index:
+            time.sleep(pause)
+        for key, value in reconciler.run_once().items():
+            totals[key] += value
+    return totals
+

@@ -17,10 +17,10 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
 from app.extensions import db
-from app.models import Task
-from app.models.task import CANCELED, FINISHED, QUEUED, RESERVED, RUNNING, WAITING
+from app.models import Delivery, Task
+from app.models.task import CANCELED, FINISHED, PENDING, QUEUED, RESERVED, RUNNING, WAITING
 from app.models.types import utcnow
-from app.queue import queues
+from app.queue import QueueSet, fetch_job, queues
 from app.tasks.decorators import CANCELED_LOG
 from app.tasks.progress import publish_task, publish_task_id
 from app.utils.datetime_converter import check_reservation_window
@@ -43,6 +43,20 @@ def retry_policy() -> Retry:
     return Retry(max=len(intervals), interval=intervals)
 
 
+def submit_job(task: Task, queue_set: QueueSet) -> Job:
+    """Hand the Task's job, as the database keeps it, to Redis: scheduled at ``reserved_at``
+    while the task is reserved, else queued now. Replaces a job of the same id."""
+    spec = task.job_args or {}
+    queue = queue_set[task.job_queue or "default"]
+    job = queue.create_job(task.job_func, args=spec.get("args", []),
+                           kwargs=spec.get("kwargs", {}), timeout=task.job_timeout,
+                           description=task.description, job_id=task.job_id,
+                           retry=retry_policy())
+    if task.status == RESERVED and task.reserved_at is not None:
+        return queue.schedule_job(job, task.reserved_at)
+    return queue.enqueue_job(job)
+
+
 class TaskService:
     """Create, enqueue, reserve and cancel the background tasks of one user."""
 
@@ -52,13 +66,25 @@ class TaskService:
         self.queue = self.queue_set[queue_name]
         self.reserve_queue = self.queue_set[RESERVE_QUEUE]
 
-    def _new_task(self, func: Callable[..., Any], description: str | None,
-                  **columns: Any) -> Task:
+    def _new_task(self, func: Callable[..., Any], args: tuple[Any, ...],
+                  kwargs: dict[str, Any], description: str | None, queue_name: str,
+                  timeout: int | None, recipients: list[str] | None, **columns: Any) -> Task:
+        """Commit the Task with its whole job (and its recipients): Redis can lose the job,
+        the database can give it again."""
         if not description:
             raise ValueError("Description required to start background job")
         task = Task(name=func.__name__, description=description, username=self.username,
-                    **columns)
+                    job_func=f"{func.__module__}.{func.__qualname__}",
+                    job_args={"args": list(args), "kwargs": kwargs}, job_queue=queue_name,
+                    job_timeout=timeout, **columns)
+        if recipients is not None:
+            task.recipient_count = len(recipients)
         db.session.add(task)
+        db.session.flush()
+        if recipients:
+            db.session.execute(db.insert(Delivery), [
+                {"task_id": task.id, "position": i, "recipient": r, "status": PENDING}
+                for i, r in enumerate(recipients)])
         db.session.commit()
         return task
 
@@ -74,13 +100,15 @@ class TaskService:
 
     def enqueue_task(self, func: Callable[..., Any], *args: Any, description: str | None = None,
                      timeout: int | None = None, recipient_count: int = 0,
-                     **kwargs: Any) -> Task:
-        """Commit a ``queued`` Task, then enqueue ``func(*args, **kwargs)`` as its job."""
-        task = self._new_task(func, description, status=QUEUED, recipient_count=recipient_count)
+                     recipients: list[str] | None = None, **kwargs: Any) -> Task:
+        """Commit a ``queued`` Task, then enqueue ``func(*args, **kwargs)`` as its job.
+
+        ``recipients`` become the task's delivery rows, which the job reads.
+        """
+        task = self._new_task(func, args, kwargs, description, self.queue.name, timeout,
+                              recipients, status=QUEUED, recipient_count=recipient_count)
         try:
-            self.queue.enqueue_call(func, args=args, kwargs=kwargs, timeout=timeout,
-                                    description=description, job_id=task.job_id,
-                                    retry=retry_policy())
+            submit_job(task, self.queue_set)
         except (RedisError, OSError) as exc:
             raise self._fail(task, exc) from exc
         publish_task(task)
@@ -98,15 +126,15 @@ class TaskService:
 
     def reserve_task(self, scheduled_time: datetime, func: Callable[..., Any], *args: Any,
                      description: str | None = None, timeout: int | None = None,
-                     recipient_count: int = 0, **kwargs: Any) -> Task:
+                     recipient_count: int = 0, recipients: list[str] | None = None,
+                     **kwargs: Any) -> Task:
         """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware)."""
         self.check_time(scheduled_time)
-        task = self._new_task(func, description, status=RESERVED, reserved_at=scheduled_time,
+        task = self._new_task(func, args, kwargs, description, RESERVE_QUEUE, timeout,
+                              recipients, status=RESERVED, reserved_at=scheduled_time,
                               recipient_count=recipient_count)
         try:
-            self.reserve_queue.enqueue_at(scheduled_time, func, args=args, kwargs=kwargs,
-                                          job_timeout=timeout, description=description,
-                                          job_id=task.job_id, retry=retry_policy())
+            submit_job(task, self.queue_set)
         except (RedisError, OSError) as exc:
             raise self._fail(task, exc) from exc
         publish_task(task)
@@ -134,7 +162,7 @@ class TaskService:
         if not connection.zrem(self._registry_key(), str(task_id)):
             return None
         try:
-            self.reserve_queue.enqueue_job(Job.fetch(str(task_id), connection=connection))
+            self.reserve_queue.enqueue_job(fetch_job(str(task_id), connection))
         except NoSuchJobError:
             return None
         Task.transition(task_id, (RESERVED,), status=QUEUED)
@@ -145,7 +173,7 @@ class TaskService:
     def _drop_job(self, task_id: int) -> None:
         """Take a job that has not started out of its queue and every registry."""
         try:
-            job = Job.fetch(str(task_id), connection=self.queue_set.connection)
+            job = fetch_job(str(task_id), self.queue_set.connection)
             job.delete(remove_from_queue=True)
         except NoSuchJobError:
             pass

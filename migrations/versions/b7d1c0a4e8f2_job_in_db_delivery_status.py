@@ -23,7 +23,7 @@ def upgrade():
         batch_op.add_column(sa.Column('unknown_count', sa.Integer(), nullable=False,
                                       server_default='0'))
         batch_op.add_column(sa.Column('job_func', sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column('job_kwargs', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('job_args', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('job_queue', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('job_timeout', sa.Integer(), nullable=True))
         batch_op.create_index('ix_tasks_status', ['status'], unique=False)
@@ -70,6 +70,6 @@ def downgrade():
         batch_op.drop_index('ix_tasks_status')
         batch_op.drop_column('job_timeout')
         batch_op.drop_column('job_queue')
-        batch_op.drop_column('job_kwargs')
+        batch_op.drop_column('job_args')
         batch_op.drop_column('job_func')
         batch_op.drop_column('unknown_count')

@@ -15,7 +15,7 @@ from rq.job import Job, JobStatus
 from app.devstack import free_port
 from app.extensions import db
 from app.models import Notification, Task
-from app.queue import queues
+from app.queue import SERIALIZER, fetch_job, queues
 from app.tasks.decorators import CANCELED_LOG
 from app.tasks.service import EnqueueError, TaskService
 from tests import jobs
@@ -54,7 +54,8 @@ def enqueue(func: Any, *args: Any, description: str = "a test job", **kwargs: An
 def run_worker(max_jobs: int | None = None) -> None:
     """Run the queued jobs in this process, in the current app context."""
     queue_set = queues()
-    worker = SimpleWorker(queue_set.ordered(), connection=queue_set.connection)
+    worker = SimpleWorker(queue_set.ordered(), connection=queue_set.connection,
+                          serializer=SERIALIZER)
     worker.work(burst=True, max_jobs=max_jobs)
 
 
@@ -67,7 +68,7 @@ def fresh(task_id: int) -> Task:
 
 
 def job_of(task_id: int) -> Job:
-    return Job.fetch(str(task_id), connection=queues().connection)
+    return fetch_job(str(task_id), queues().connection)
 
 
 def progress_entry(task: Task) -> dict[str, Any]:

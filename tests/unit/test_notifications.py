@@ -17,7 +17,7 @@ from rq import SimpleWorker
 from app.extensions import db
 from app.models import Notification, Task
 from app.models.types import utcnow
-from app.queue import queues
+from app.queue import SERIALIZER, queues
 from app.tasks import progress
 from app.tasks.progress import KEEP_ENDED_SECONDS, publish_task
 from app.tasks.service import TaskService
@@ -36,7 +36,8 @@ def enqueue(app: Flask, username: str = "alice", *args: Any, func: Any = jobs.re
 def run_worker(app: Flask) -> None:
     with app.app_context():
         queue_set = queues()
-        SimpleWorker(queue_set.ordered(), connection=queue_set.connection).work(burst=True)
+        SimpleWorker(queue_set.ordered(), connection=queue_set.connection,
+                     serializer=SERIALIZER).work(burst=True)
 
 
 def republish(app: Flask, task_id: int) -> None:

@@ -10,9 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from rq.job import Job
 
+from app.extensions import db
 from app.mail.recipients import parse_recipients
+from app.models import Delivery, Task
+from app.queue import fetch_job
 from tests.integration.helpers import flashes, post_send, tasks
 
 
@@ -59,10 +61,19 @@ def test_good_input_makes_one_task_and_one_job(app: Flask, signed_in: FlaskClien
                                                redis_conn: Redis) -> None:
     post_send(signed_in, "a@example.com, b@example.com, c@example.com")
     [row] = tasks(app)
-    job = Job.fetch(str(row.id), connection=redis_conn)
+    job = fetch_job(str(row.id), redis_conn)
     assert job.origin == "default"
     assert job.timeout == 315  # grows with the batch: RQ's default 180 s would cut it short
-    assert job.args == (["a@example.com", "b@example.com", "c@example.com"], "welcome", "alice")
+    # The job carries no recipients: they are the task's delivery rows, in order.
+    assert job.args == ["welcome", "alice"]
+    with app.app_context():
+        rows = db.session.execute(db.select(Delivery.recipient, Delivery.status)
+                                  .where(Delivery.task_id == row.id)
+                                  .order_by(Delivery.position)).all()
+        stored = db.session.get(Task, row.id)
+        assert stored is not None and stored.job_func == "app.mail.jobs.send_mail"
+    assert [tuple(r) for r in rows] == [("a@example.com", "pending"), ("b@example.com", "pending"),
+                                        ("c@example.com", "pending")]
 
 
 def test_reservations_go_to_the_high_queue(app: Flask, signed_in: FlaskClient,
@@ -75,4 +86,4 @@ def test_reservations_go_to_the_high_queue(app: Flask, signed_in: FlaskClient,
               scheduled_time=soon.strftime("%Y-%m-%d %H:%M:%S"), timezone="Asia/Seoul")
     [row] = tasks(app)
     assert row.status == "reserved"
-    assert Job.fetch(str(row.id), connection=redis_conn).origin == "high"
+    assert fetch_job(str(row.id), redis_conn).origin == "high"

@@ -1,0 +1,40 @@
+"""``python -m app.worker work|scheduler``: one child of the supervisor (``worker.py``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from app.worker.lifeline import die_with_parent
+
+
+def main(argv: list[str]) -> int:
+    """Run one worker or the scheduler in this process, inside the app."""
+    role = argv[1] if len(argv) > 1 else ""
+    if role not in ("work", "scheduler"):
+        print("usage: python -m app.worker work|scheduler", file=sys.stderr)
+        return 2
+    parent = os.environ.get("MAILROOM_SUPERVISOR_PID")
+    if parent:
+        # Killed or not, the supervisor takes us with it: no orphan holds a lock or a socket.
+        die_with_parent(signal.SIGTERM, parent=int(parent))
+    from app import create_app
+    from app.queue import queues
+
+    app = create_app()
+    if role == "scheduler":
+        from app.worker.scheduler import SchedulerLoop
+
+        SchedulerLoop(app).run()
+        return 0
+    from app.worker.rqworker import AppWorker
+
+    queue_set = queues(app)
+    worker = AppWorker(queue_set.ordered(), connection=queue_set.connection, app=app)
+    worker.work()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,83 @@
+"""The RQ worker class: RQ's forking ``Worker``, with the app built once, JSON jobs, a
+heartbeat every few seconds, and a work horse that never outlives its worker."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+from flask import Flask
+from rq import Queue, Worker
+from rq.job import Job
+
+from app.queue import SERIALIZER
+from app.worker.lifeline import die_with_parent
+
+# RQ beats every 30 s while a job runs; a few seconds lets the reconciler tell a dead
+# worker from a busy one in WORKER_STALE_SECONDS instead of minutes.
+JOB_MONITORING_INTERVAL = 2
+
+
+class AppWorker(Worker):
+    """A forking RQ worker that runs every job inside one app, built once per worker.
+
+    ``python worker.py`` runs it under a supervisor beside the scheduler; with
+    ``rq worker -w app.worker.AppWorker --with-scheduler`` it starts the same supervised
+    scheduler process itself (RQ's forked scheduler would keep this worker's Redis socket
+    open after it dies, and swallow the next job).
+    """
+
+    def __init__(self, *args: Any, app: Flask | None = None, **kwargs: Any) -> None:
+        if app is None:
+            from app import create_app
+
+            app = create_app()
+        self.app = app
+        kwargs.setdefault("serializer", SERIALIZER)
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
+        super().__init__(*args, **kwargs)
+        self._scheduler_child: Any = None
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        """In the forked horse: die with the worker, fresh DB connections, then the job
+        inside an app context."""
+        from app.extensions import db
+
+        # A horse whose worker died would go on sending while another worker resumes the
+        # task: it goes too, and its in-flight recipient is settled as unknown.
+        die_with_parent(signal.SIGKILL, parent=self.pid)
+        with self.app.app_context():
+            # Pooled connections were opened by the parent; never share them across a fork.
+            db.engine.dispose(close=False)
+            super().main_work_horse(job, queue)
+
+    def handle_job_failure(self, job: Job, queue: Queue, **kwargs: Any) -> None:
+        """Let RQ record the failure, then make sure the Task row does not stay running."""
+        super().handle_job_failure(job, queue, **kwargs)
+        from app.tasks.reconcile import reconcile_failed_job
+
+        with self.app.app_context():
+            reconcile_failed_job(job, kwargs.get("exc_string", ""))
+
+    def _start_scheduler(self, burst: bool = False, *args: Any, **kwargs: Any) -> None:
+        """``--with-scheduler`` from RQ's CLI: our scheduler process, restarted when it dies."""
+        if burst:
+            super()._start_scheduler(burst, *args, **kwargs)
+            return
+        from app.worker.supervisor import Child, supervise_in_thread
+
+        self._scheduler_child = Child("scheduler", scheduler_command())
+        supervise_in_thread(self._scheduler_child)
+
+    def teardown(self) -> None:
+        """Stop our scheduler process with the worker."""
+        super().teardown()
+        if self._scheduler_child is not None and not self.is_horse:
+            self._scheduler_child.stop()
+
+
+def scheduler_command() -> list[str]:
+    """The command line of a scheduler process."""
+    return [sys.executable, "-m", "app.worker", "scheduler"]
+
