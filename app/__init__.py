@@ -11,6 +11,7 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from app import config, queue
+from app.converters import register as register_converters
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 
 
@@ -27,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     _init_extensions(app)
+    register_converters(app)  # before the routes that use <id:...>
     _register_blueprints(app)
 
     from app.filters import register as register_filters

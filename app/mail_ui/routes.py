@@ -120,13 +120,13 @@ def _cancel(task_id: int, reservation: bool) -> Response | tuple[dict[str, objec
     return _answer(True, message)
 
 
-@bp.post("/tasks/<int:task_id>/cancel")
+@bp.post("/tasks/<id:task_id>/cancel")
 def cancel_task(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Cancel a queued or running send of the signed-in user."""
     return _cancel(task_id, reservation=False)
 
 
-@bp.post("/tasks/<int:task_id>/cancel_reserve")
+@bp.post("/tasks/<id:task_id>/cancel_reserve")
 def cancel_reserve(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Cancel a reservation of the signed-in user (one that started is stopped)."""
     return _cancel(task_id, reservation=True)
@@ -137,7 +137,7 @@ def refused_message(task: Task) -> str:
     return f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다."
 
 
-@bp.post("/tasks/<int:task_id>/reschedule")
+@bp.post("/tasks/<id:task_id>/reschedule")
 def reschedule(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Move a reservation of the signed-in user to another time."""
     task = _owned(task_id)
@@ -156,7 +156,7 @@ def reschedule(task_id: int) -> Response | tuple[dict[str, object], int]:
                          f"{local_text(when, zone_name)}(으)로 바꾸었습니다.")
 
 
-@bp.post("/tasks/<int:task_id>/send_now")
+@bp.post("/tasks/<id:task_id>/send_now")
 def send_now(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Send a reservation of the signed-in user right away."""
     task = _owned(task_id)
