@@ -23,6 +23,7 @@ from app.models.types import utcnow
 from app.queue import QueueSet, fetch_job, queues
 from app.tasks.decorators import CANCELED_LOG
 from app.tasks.progress import publish_task, publish_task_id
+from app.tasks.quota import check_quota
 from app.utils.datetime_converter import check_reservation_window
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class TaskService:
 
         ``recipients`` become the task's delivery rows, which the job reads.
         """
+        check_quota(self.username, len(recipients or ()) or recipient_count)
         task = self._new_task(func, args, kwargs, description, self.queue.name, timeout,
                               recipients, status=QUEUED, recipient_count=recipient_count)
         try:
@@ -130,6 +132,7 @@ class TaskService:
                      **kwargs: Any) -> Task:
         """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware)."""
         self.check_time(scheduled_time)
+        check_quota(self.username, len(recipients or ()) or recipient_count, reservation=True)
         task = self._new_task(func, args, kwargs, description, RESERVE_QUEUE, timeout,
                               recipients, status=RESERVED, reserved_at=scheduled_time,
                               recipient_count=recipient_count)
