@@ -15,7 +15,9 @@ from app.models.task import RESERVED
 TASK_PROGRESS = "task_progress"
 TASK_RESERVE = "task_reserve"
 KEEP_ENDED_SECONDS = 120  # long enough for every open page to see the end
-MAX_ENTRIES = 200
+# Ended entries kept at most (the newest); live ones (waiting, running, reserved) are never
+# dropped: the page removes the alert, and its cancel control, of a task missing from a list.
+MAX_ENDED_ENTRIES = 200
 
 
 def progress_entry(task: Task) -> dict[str, Any]:
@@ -46,9 +48,11 @@ def _locked(username: str, name: str) -> Notification | None:
 
 
 def _pruned(entries: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
-    kept = [e for e in entries
-            if e.get("ended_at") is None or now - e["ended_at"] < KEEP_ENDED_SECONDS]
-    return kept[-MAX_ENTRIES:]
+    """Every live entry, and the newest ended ones still within KEEP_ENDED_SECONDS."""
+    ended = [e for e in entries
+             if e.get("ended_at") is not None and now - e["ended_at"] < KEEP_ENDED_SECONDS]
+    kept_ended = {e["task_id"] for e in ended[-MAX_ENDED_ENTRIES:]}
+    return [e for e in entries if e.get("ended_at") is None or e["task_id"] in kept_ended]
 
 
 def _apply(username: str, name: str, task_id: int, entry: dict[str, Any] | None) -> None:
