@@ -199,21 +199,23 @@ def worker_env(app: Flask) -> dict[str, str]:
 def start_worker(app: Flask, redis_conn: Redis) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start real ``python worker.py`` processes against the test's DB, Redis and sink."""
     started: list[subprocess.Popen] = []
+    conn = Redis.from_url(app.config["REDIS_URL"])  # the test's own server, if it has one
 
     def start(extra_env: dict[str, str] | None = None, wait: bool = True) -> subprocess.Popen:
         env = {**os.environ, **worker_env(app), "PYTHONPATH": ROOT, **(extra_env or {})}
-        before = len(Worker.all(connection=redis_conn))
+        before = len(Worker.all(connection=conn))
         process = subprocess.Popen([sys.executable, os.path.join(ROOT, "worker.py")], env=env,
                                    cwd=ROOT)
         started.append(process)
         if wait:
-            wait_until(lambda: len(Worker.all(connection=redis_conn)) > before
+            wait_until(lambda: len(Worker.all(connection=conn)) > before
                        or process.poll() is not None, 20, "the worker to register")
             assert process.poll() is None, "worker.py exited at start"
         return process
 
     yield start
     for process in started:
-        family = descendants(process.pid)  # the scheduler it forked, a horse at work
+        family = descendants(process.pid)  # its worker(s) and scheduler, a horse at work
         stop_process(process, timeout=15)
         kill_leftovers(family)
+    conn.close()

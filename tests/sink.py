@@ -21,11 +21,14 @@ class Received:
 
 @dataclass
 class RecordingHandler:
-    """Keeps every accepted mail; can delay, refuse recipients (550) or defer (451)."""
+    """Keeps every accepted mail; can delay, refuse recipients (550), defer (451), or keep
+    a mail and then drop the connection before answering (as a server that stores mail
+    before it replies does when the network breaks at that moment)."""
 
     delay: float = 0.0
     refuse: set[str] = field(default_factory=set)
     defer_first: int = 0  # answer 451 to this many DATA commands first
+    drop_after_data: set[str] = field(default_factory=set)  # once per address
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -46,12 +49,21 @@ class RecordingHandler:
             message = BytesParser(policy=policy.default).parsebytes(envelope.content)
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           message, time.time()))
+            dropped = self.drop_after_data.intersection(a.lower() for a in envelope.rcpt_tos)
+            self.drop_after_data.difference_update(dropped)
+        if dropped:
+            server.transport.abort()  # kept, but the client never hears "250"
         return "250 OK"
 
     def recipients(self) -> list[str]:
         """Every recipient of every accepted mail, in order."""
         with self.lock:
             return [rcpt for m in self.messages for rcpt in m.rcpt_tos]
+
+    def arrivals(self, recipient: str) -> list[float]:
+        """When each mail to ``recipient`` arrived (epoch seconds)."""
+        with self.lock:
+            return [m.at for m in self.messages if recipient in m.rcpt_tos]
 
     def count(self) -> int:
         with self.lock:

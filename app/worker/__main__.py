@@ -28,10 +28,17 @@ def main(argv: list[str]) -> int:
 
         SchedulerLoop(app).run()
         return 0
+    from redis.exceptions import RedisError
+
     from app.worker.rqworker import AppWorker
 
     queue_set = queues(app)
-    worker = AppWorker(queue_set.ordered(), connection=queue_set.connection, app=app)
+    try:
+        worker = AppWorker(queue_set.ordered(), connection=queue_set.connection, app=app)
+    except RedisError as exc:
+        print(f"worker: Redis unavailable ({exc}); the supervisor will try again",
+              file=sys.stderr)
+        return 1
     worker.work()
     return 0
 

@@ -15,7 +15,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-FIRST_BACKOFF, MAX_BACKOFF = 1.0, 10.0
+FIRST_BACKOFF, MAX_BACKOFF = 1.0, 5.0
 HEALTHY_AFTER = 30.0  # a child that lived this long starts its back-off afresh
 STOP_SECONDS = 25.0  # a warm shutdown may finish the message in flight, not the batch
 
