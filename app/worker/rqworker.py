@@ -34,8 +34,12 @@ class AppWorker(Worker):
 
             app = create_app()
         self.app = app
-        kwargs.setdefault("serializer", SERIALIZER)
-        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
+        # Whatever RQ's CLI passes (pickle, 30 s): JSON jobs only, and a frequent heartbeat.
+        kwargs["serializer"] = SERIALIZER
+        kwargs["job_monitoring_interval"] = JOB_MONITORING_INTERVAL
+        if args:  # by name, so every queue reads and writes with our serializer
+            args = ([q.name if isinstance(q, Queue) else q for q in _as_list(args[0])],
+                    *args[1:])
         super().__init__(*args, **kwargs)
         self._scheduler_child: Any = None
 
@@ -81,3 +85,7 @@ def scheduler_command() -> list[str]:
     """The command line of a scheduler process."""
     return [sys.executable, "-m", "app.worker", "scheduler"]
 
+
+
+def _as_list(queues: Any) -> list[Any]:
+    return list(queues) if isinstance(queues, list | tuple) else [queues]

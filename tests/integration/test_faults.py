@@ -288,3 +288,43 @@ def test_scheduler_holder_killed_the_other_worker_takes_over(app: Flask, smtp_si
     assert max(late.values()) <= 15
     assert assert_nobody_twice(smtp_sink) == dict.fromkeys(dues, 1)
     conn.close()
+
+
+# -- RQ's own CLI, as README's alternative -----------------------------------------------------
+
+def test_rq_cli_worker_runs_our_scheduler_and_takes_it_down(app: Flask, smtp_sink: Any,
+                                                             start_worker: Any) -> None:
+    """``rq worker -w app.worker.AppWorker --with-scheduler`` starts our scheduler as its own
+    process (not a fork holding the worker's socket), and it dies with the worker."""
+    import subprocess
+    import sys
+
+    from app.devstack import ROOT
+    from tests.conftest import worker_env
+
+    conn = Redis.from_url(app.config["REDIS_URL"])
+    env = {**os.environ, **worker_env(app), "PYTHONPATH": ROOT}
+    cli = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "rq"), "worker",
+                            "--with-scheduler", "-w", "app.worker.AppWorker",
+                            "--url", app.config["REDIS_URL"], "high", "default"],
+                           env=env, cwd=ROOT)
+    try:
+        wait_until(lambda: scheduler_lock_holder_pid(conn), 30, "the scheduler lock")
+        holder = scheduler_lock_holder_pid(conn)
+        assert holder in descendants(cli.pid) and holder != cli.pid
+        with open(f"/proc/{holder}/cmdline", "rb") as handle:
+            assert handle.read().split(b"\0")[1:3] == [b"-m", b"app.worker"]  # exec'd afresh
+        due = reserve(app, "cli@example.com", time.time() + 3)
+        assert lateness(smtp_sink, "cli@example.com", due, 30) <= 5
+        os.kill(cli.pid, signal.SIGKILL)  # the worker alone: its scheduler must not outlive it
+        cli.wait()
+        wait_until(lambda: not alive(holder), 10, "the scheduler to die with its worker")
+    finally:
+        if cli.poll() is None:
+            kill_family(cli.pid)
+    # The lock it held expires with it; a new worker takes over and nothing is doubled.
+    start_worker()
+    wait_until(lambda: scheduler_lock_holder_pid(conn) not in (None, holder), 30,
+               "a new scheduler")
+    assert assert_nobody_twice(smtp_sink) == {"cli@example.com": 1}
+    conn.close()
