@@ -28,6 +28,8 @@ class RecordingHandler:
     delay: float = 0.0
     refuse: set[str] = field(default_factory=set)
     defer_first: int = 0  # answer 451 to this many DATA commands first
+    defer_nth: int = 0  # answer 451 to the nth DATA command (1-based), once
+    data_seen: int = 0
     drop_after_data: set[str] = field(default_factory=set)  # once per address
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,6 +45,9 @@ class RecordingHandler:
         if self.delay:
             time.sleep(self.delay)  # blocks the sink's loop: a slow server, on purpose
         with self.lock:
+            self.data_seen += 1
+            if self.data_seen == self.defer_nth:
+                return "451 4.3.0 try again later"
             if self.defer_first > 0:
                 self.defer_first -= 1
                 return "451 4.3.0 try again later"

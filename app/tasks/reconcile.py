@@ -188,12 +188,12 @@ class Reconciler:
             log.warning("task %s: run %s died; no more runs", task.id, task.attempts)
             _end_unfinished(task, RUNS_EXHAUSTED)
             return "ended"
+        Delivery.settle_claims(task.id)  # the dead run's message in flight: in doubt
         if not Task.transition(task.id, (RUNNING,), attempt=task.attempts, status=QUEUED,
-                               log=HANDED_BACK):
+                               log=HANDED_BACK, **Task.delivery_counts(task.id)):
             return "handed_back"  # it moved on by itself meanwhile
         log.warning("task %s: run %s lost its worker; queued again to resume",
                     task.id, task.attempts)
-        Delivery.settle_claims(task.id)
         self._forget_execution(task)
         db.session.refresh(task)
         submit_job(task, self.queue_set)

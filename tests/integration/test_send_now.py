@@ -112,3 +112,25 @@ def test_550_for_one_recipient(app: Flask, signed_in: FlaskClient, smtp_sink: An
     assert (done.status, done.delivered_count, done.failed_count) == ("finished", 2, 1)
     assert done.failed and "bad@example.com" in done.log
     assert done.attempts == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_waiting_retry_shows_the_true_count(app_config: dict[str, Any], app: Flask,
+                                              signed_in: FlaskClient, smtp_sink: Any,
+                                              start_worker: Any) -> None:
+    """A 451 for the sixth message: while RQ's retry waits, the Task says 5 were delivered
+    (it used to say the count of its last throttled progress write)."""
+    app.config["TASK_RETRY_INTERVALS"] = "4"
+    smtp_sink.handler.defer_nth = 6
+    start_worker({"TASK_RETRY_INTERVALS": "4"})
+    post_send(signed_in, ", ".join(f"r{i}@example.com" for i in range(8)))
+    [row] = tasks(app)
+    waiting = wait_for_task(app, row.id, lambda t: t.status == "queued" and t.attempts == 1,
+                            what="the task to wait for its retry")
+    assert (waiting.delivered_count, smtp_sink.handler.count()) == (5, 5)
+    entry = next(e for n in signed_in.get("/notifications?since=0").get_json()
+                 if n["name"] == "task_progress" for e in n["data"] if e["task_id"] == row.id)
+    assert entry["delivered"] == 5 and entry["status"] == "queued"
+    done = wait_for_task(app, row.id, ended, what="the retried send")
+    assert (done.status, done.failed, done.delivered_count) == ("finished", False, 8)
+    assert sorted(smtp_sink.handler.recipients()) == sorted(f"r{i}@example.com" for i in range(8))
