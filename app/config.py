@@ -43,6 +43,9 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "SCHEDULER_LOCK_SECONDS": int(get("SCHEDULER_LOCK_SECONDS", "10")),
         "RECONCILE_INTERVAL_SECONDS": float(get("RECONCILE_INTERVAL_SECONDS", "2")),
         "TASK_MAX_RUNS": int(get("TASK_MAX_RUNS", "5")),
+        # Per-user quotas (app/tasks/quota.py): see README "Security".
+        "QUOTA_RECIPIENTS_PER_DAY": int(get("QUOTA_RECIPIENTS_PER_DAY", "2000")),
+        "QUOTA_OPEN_RESERVATIONS": int(get("QUOTA_OPEN_RESERVATIONS", "50")),
         "APP_TIMEZONE": get("APP_TIMEZONE", "Asia/Seoul"),
         "RESERVATION_MIN_LEAD_SECONDS": int(get("RESERVATION_MIN_LEAD_SECONDS", "60")),
         "RESERVATION_MAX_DAYS": int(get("RESERVATION_MAX_DAYS", "30")),

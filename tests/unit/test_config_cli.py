@@ -38,3 +38,13 @@ def test_users_create(runner: Any, app: Flask) -> None:
     again = runner.invoke(args=["users", "create", "bob", "--password", "pw"])
     assert again.exit_code != 0
     assert "이미 있는 이름" in again.output
+
+
+def test_worker_and_quota_settings_from_the_environment() -> None:
+    values = config.load({"WORKER_PROCESSES": "3", "SCHEDULER_LOCK_SECONDS": "7",
+                          "QUOTA_RECIPIENTS_PER_DAY": "10", "QUOTA_OPEN_RESERVATIONS": "2"}, "/x")
+    assert (values["WORKER_PROCESSES"], values["SCHEDULER_LOCK_SECONDS"]) == (3, 7)
+    assert (values["QUOTA_RECIPIENTS_PER_DAY"], values["QUOTA_OPEN_RESERVATIONS"]) == (10, 2)
+    defaults = config.load({}, "/x")
+    assert (defaults["WORKER_STALE_SECONDS"], defaults["RECONCILE_INTERVAL_SECONDS"]) == (10, 2)
+    assert defaults["QUOTA_RECIPIENTS_PER_DAY"] == 2000
