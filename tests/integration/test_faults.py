@@ -100,6 +100,15 @@ def scheduler_lock_holder_pid(conn: Redis) -> int | None:
     return int(pid) if pid else None
 
 
+def scheduling_worker(app: Flask, start_worker: Any) -> tuple[Any, Redis]:
+    """Start ``python worker.py`` and wait until its scheduler holds the lock; the process
+    and a connection to the test's Redis."""
+    conn = Redis.from_url(app.config["REDIS_URL"])
+    process = start_worker()
+    wait_until(lambda: scheduler_lock_holder_pid(conn), 20, "the scheduler lock")
+    return process, conn
+
+
 def outcomes(app: Flask, task_id: int) -> dict[str, str]:
     with app.app_context():
         rows = db.session.execute(db.select(Delivery.recipient, Delivery.status)
@@ -145,9 +154,7 @@ def test_killed_mid_send_resumes_on_a_new_worker(app: Flask, smtp_sink: Any,
 
 def test_worker_killed_idle_loses_no_job_and_no_reservation(app: Flask, smtp_sink: Any,
                                                             start_worker: Any) -> None:
-    conn = Redis.from_url(app.config["REDIS_URL"])
-    doomed = start_worker()
-    wait_until(lambda: scheduler_lock_holder_pid(conn), 20, "the scheduler lock")
+    doomed, conn = scheduling_worker(app, start_worker)
     due = reserve(app, "later@example.com", time.time() + 20)
     family = kill_family(doomed.pid)
     killed_at = time.time()
@@ -197,9 +204,7 @@ def _workers(conn: Redis) -> list[Any]:
 def test_redis_restarted_empty_recovers_queued_and_reserved(app: Flask, own_redis: RedisServer,
                                                             smtp_sink: Any,
                                                             start_worker: Any) -> None:
-    conn = Redis.from_url(own_redis.url)
-    start_worker()
-    wait_until(lambda: scheduler_lock_holder_pid(conn), 20, "the scheduler lock")
+    _, conn = scheduling_worker(app, start_worker)
     with app.app_context():  # the one worker is busy: the send waits in the queue
         blocker = TaskService("alice").enqueue_task(stubborn, 4, description="busy").id
     wait_for_task(app, blocker, lambda t: t.status == "running", what="the blocker to run")
@@ -231,9 +236,7 @@ def test_redis_restarted_empty_recovers_queued_and_reserved(app: Flask, own_redi
 def test_redis_paused_reservations_after_it_are_on_time(app: Flask, own_redis: RedisServer,
                                                         smtp_sink: Any,
                                                         start_worker: Any) -> None:
-    conn = Redis.from_url(own_redis.url)
-    start_worker()
-    wait_until(lambda: scheduler_lock_holder_pid(conn), 20, "the scheduler lock")
+    _, conn = scheduling_worker(app, start_worker)
     conn.close()
     start = time.time()
     dues = {f"p{i}@example.com": reserve(app, f"p{i}@example.com", start + 8 + 2 * i)
@@ -272,9 +275,7 @@ def test_connection_dropped_after_the_final_dot_mails_nobody_twice(app: Flask, s
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_scheduler_holder_killed_the_other_worker_takes_over(app: Flask, smtp_sink: Any,
                                                              start_worker: Any) -> None:
-    conn = Redis.from_url(app.config["REDIS_URL"])
-    first = start_worker()
-    wait_until(lambda: scheduler_lock_holder_pid(conn), 20, "the scheduler lock")
+    first, conn = scheduling_worker(app, start_worker)
     assert scheduler_lock_holder_pid(conn) in descendants(first.pid)
     start_worker()
     start = time.time()
