@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app import config, queue
 from app.converters import register as register_converters
-from app.extensions import bootstrap, csrf, db, login_manager, migrate
+from app.extensions import bootstrap, csrf, db, login_manager, migrate, tune_sqlite
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -67,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (the models must be known to Alembic)
 
     db.init_app(app)
+    tune_sqlite(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

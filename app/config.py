@@ -35,6 +35,12 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Mailroom <mailroom@localhost>"),
         "MAIL_MAX_RECIPIENTS": int(get("MAIL_MAX_RECIPIENTS", "500")),
         "MAIL_TIMEOUT_SECONDS": float(get("MAIL_TIMEOUT_SECONDS", "30")),
+        # SMTP connections per task, recipients each claims at once, and the send rate
+        # every worker shares through Redis (0: no limit).
+        "MAIL_CONCURRENCY": int(get("MAIL_CONCURRENCY", "4")),
+        "MAIL_BATCH_SIZE": int(get("MAIL_BATCH_SIZE", "10")),
+        "MAIL_RATE_PER_SECOND": int(get("MAIL_RATE_PER_SECOND", "0")),
+        "MAIL_RATE_PER_HOUR": int(get("MAIL_RATE_PER_HOUR", "0")),
         "CANCEL_GRACE_SECONDS": float(get("CANCEL_GRACE_SECONDS", "1")),
         "TASK_RETRY_INTERVALS": get("TASK_RETRY_INTERVALS", "10,60,300"),
         # The worker side (python worker.py): see README "Workers and faults".

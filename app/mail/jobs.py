@@ -1,58 +1,39 @@
-"""The send job: one template to the task's recipients over one SMTP connection.
+"""The send job: one template to the task's recipients over up to ``MAIL_CONCURRENCY``
+SMTP connections.
 
-Each recipient is claimed (``pending`` → ``sending``) before its message goes and settled
-after, so a retry, a resumed job or a second job of the same task never mails anyone twice;
-a claim whose outcome is in doubt ends ``unknown`` and is left for the user to decide.
+Each connection claims its recipients in batches (``pending`` → ``sending``, one UPDATE)
+before their messages go and settles them after (one statement per batch:
+``app/mail/pool.py``), so a retry, a resumed job or a
+second job of the same task never mails anyone twice; a claim whose outcome is in doubt (a
+crash, a drop once DATA began) ends ``unknown`` and is left for the user to decide.
 """
 
 from __future__ import annotations
 
 import logging
+from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
 
 from app.extensions import db
 from app.mail.catalog import render
+from app.mail.pool import Outgoing, run_connections
+from app.mail.rate import SendRate
 from app.mail.recipients import display
-from app.mail.sender import (
-    OutcomeUnknown,
-    RecipientRefused,
-    SmtpBatch,
-    build_message,
-    message_id,
-)
+from app.mail.sender import build_message
 from app.models import Delivery
-from app.models.task import DELIVERED, PENDING, REFUSED, SENDING, UNKNOWN
-from app.models.types import utcnow
+from app.models.task import PENDING, REFUSED, SENDING, UNKNOWN
 from app.tasks.decorators import (
     ProgressReporter,
+    StopWatch,
     TransientError,
     background_task,
-    check_still_wanted,
     current_task_id,
 )
 
 log = logging.getLogger(__name__)
-# Connections lost in a row before the job gives up until RQ's next retry.
-MAX_CONNECTION_LOSSES = 3
-
-
-def _pending(task_id: int) -> list[tuple[int, str]]:
-    query = (db.select(Delivery.id, Delivery.recipient)
-             .where(Delivery.task_id == task_id, Delivery.status == PENDING)
-             .order_by(Delivery.position, Delivery.id))
-    return [(row.id, row.recipient) for row in db.session.execute(query)]
-
-
-def _move(delivery_id: int, from_status: str, to_status: str, **values: Any) -> bool:
-    """Compare-and-set one delivery's status; commit. True when this call moved it."""
-    result = db.session.execute(
-        db.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == from_status)
-        .values(status=to_status, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    return result.rowcount == 1
+RATE_NOTE = "전송 속도 제한(MAIL_RATE_PER_SECOND)에 따라 차례를 기다리며 보내는 중입니다."
 
 
 def _outcome(task_id: int, total: int) -> dict[str, Any]:
@@ -77,63 +58,43 @@ def _outcome(task_id: int, total: int) -> dict[str, Any]:
     return result
 
 
-class _Batch:
-    """One pass over the pending recipients of a task on one SMTP connection."""
+class Composer:
+    """Makes one recipient's message (called from the connections' threads)."""
 
-    def __init__(self, task_id: int, template_name: str, sender_name: str) -> None:
-        self.task_id, self.template_name, self.sender_name = task_id, template_name, sender_name
-        self.sender = current_app.config["MAIL_DEFAULT_SENDER"]
-        self.losses = 0
+    def __init__(self, template_name: str, sender_name: str, sender: str) -> None:
+        self.template_name, self.sender_name, self.sender = template_name, sender_name, sender
 
-    def deliver(self, smtp: SmtpBatch, delivery_id: int, recipient: str) -> None:
-        """Claim, send and settle one recipient."""
-        if not _move(delivery_id, PENDING, SENDING):
-            return  # another run of this task has it
-        msg_id = message_id(self.task_id, recipient, self.sender)
-        try:
-            mail = render(self.template_name, recipient=recipient, sender_name=self.sender_name)
-            message = build_message(mail, self.sender, recipient, msg_id)
-        except Exception as exc:  # this recipient's mail cannot be made: the rest go on
-            log.warning("task %s: no message for %s: %s", self.task_id, recipient, exc)
-            _move(delivery_id, SENDING, REFUSED, error=f"메시지를 만들 수 없습니다: {exc}"[:300])
-            return
-        try:
-            if smtp.connection is None:
-                smtp.reconnect()
-            smtp.send(message, self.sender, recipient)
-        except RecipientRefused as exc:
-            _move(delivery_id, SENDING, REFUSED, error=str(exc)[:300])
-        except OutcomeUnknown as exc:
-            _move(delivery_id, SENDING, UNKNOWN, error=str(exc)[:300], message_id=msg_id)
-            self._lost_connection()
-        except TransientError:
-            _move(delivery_id, SENDING, PENDING)  # certainly not sent: a retry may send it
-            raise
-        else:
-            _move(delivery_id, SENDING, DELIVERED, message_id=msg_id)
-            self.losses = 0
-
-    def _lost_connection(self) -> None:
-        self.losses += 1
-        if self.losses >= MAX_CONNECTION_LOSSES:
-            raise TransientError(f"SMTP 연결이 {self.losses}번 연달아 끊겼습니다.")
+    def __call__(self, item: Outgoing) -> EmailMessage:
+        mail = render(self.template_name, recipient=item.recipient, sender_name=self.sender_name)
+        return build_message(mail, self.sender, item.recipient, item.message_id)
 
 
 @background_task
 def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
-    """Send ``template_name`` to each pending recipient of the task, checking for a cancel."""
+    """Send ``template_name`` to each pending recipient of the task, stopping between two
+    messages on every connection once the user cancels."""
     task_id = current_task_id()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     Delivery.settle_claims(task_id)  # a crashed run's claims: in doubt, never resent
-    pending = _pending(task_id)
     total = db.session.scalar(db.select(db.func.count()).where(Delivery.task_id == task_id))
-    progress = ProgressReporter(task_id, total)
-    done = total - len(pending)
+    pending = _count(task_id, PENDING)
     if pending:
-        batch = _Batch(task_id, template_name, sender_name)
-        with SmtpBatch(current_app.config) as smtp:
-            for delivery_id, recipient in pending:
-                check_still_wanted(task_id)
-                batch.deliver(smtp, delivery_id, recipient)
-                done += 1
-                progress.report(done)
+        progress = ProgressReporter(task_id, total)
+        rate = SendRate.from_config(app.config)
+
+        def on_tick() -> None:
+            note = RATE_NOTE if rate.waited > 1 else None
+            progress.report(total - _count(task_id, PENDING, SENDING), note=note)
+
+        composer = Composer(template_name, sender_name, app.config["MAIL_DEFAULT_SENDER"])
+        with StopWatch(app, task_id) as watch:
+            transient = run_connections(app, task_id, composer, watch.event, rate, on_tick)
+        watch.raise_if_stopped()
+        if transient:
+            raise TransientError(transient[0])
     return _outcome(task_id, total)
+
+
+def _count(task_id: int, *statuses: str) -> int:
+    return db.session.scalar(db.select(db.func.count()).where(
+        Delivery.task_id == task_id, Delivery.status.in_(statuses)))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import Flask
 from rq import get_current_job
 from rq.job import Job
 
@@ -78,6 +80,47 @@ def summarize(exc: BaseException) -> str:
     return summary[:500]
 
 
+class StopWatch:
+    """Looks at the task's row every ``interval`` seconds from a thread of its own, instead
+    of a query per message; ``event`` is set once the user asked to cancel or the run was
+    superseded, and ``raise_if_stopped`` raises why."""
+
+    def __init__(self, app: Flask, task_id: int, interval: float = 0.2) -> None:
+        self.app, self.task_id, self.interval = app, task_id, interval
+        self.event = threading.Event()
+        self.reason: Exception | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stopwatch", daemon=True)
+
+    def __enter__(self) -> StopWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        with self.app.app_context():
+            try:
+                while not self._done.wait(self.interval):
+                    try:
+                        check_still_wanted(self.task_id)
+                    except (CancelRequested, Superseded) as exc:
+                        self.reason = exc
+                        self.event.set()
+                        return
+                    finally:
+                        db.session.rollback()  # hold no transaction (SQLite locks) between looks
+            finally:
+                db.session.remove()
+
+    def raise_if_stopped(self) -> None:
+        """CancelRequested or Superseded once the watch saw it."""
+        if self.reason is not None:
+            raise self.reason
+
+
 class ProgressReporter:
     """Writes a task's progress at most every ``interval`` seconds (and always at the end)."""
 
@@ -85,8 +128,9 @@ class ProgressReporter:
         self.task_id, self.total, self.interval = task_id, max(total, 0), interval
         self._last = 0.0
 
-    def report(self, done: int, force: bool = False) -> None:
-        """Record ``done`` of ``total``; skipped when the last write is too recent."""
+    def report(self, done: int, force: bool = False, note: str | None = None) -> None:
+        """Record ``done`` of ``total`` (and ``note`` as the task's log, e.g. waiting for the
+        send rate); skipped when the last write is too recent."""
         now = time.monotonic()
         if not force and now - self._last < self.interval:
             return
@@ -95,6 +139,7 @@ class ProgressReporter:
         if task is None or task.status != RUNNING:
             return
         task.sync_delivery_counts()
+        task.log = note
         task.progress = 100 if self.total == 0 else min(100, done * 100 // self.total)
         db.session.commit()
         publish_task(task)

@@ -1,0 +1,164 @@
+"""Parallel delivery inside a task: up to ``MAIL_CONCURRENCY`` SMTP connections, each in a
+thread of its own that claims a batch of ``MAIL_BATCH_SIZE`` recipients (one UPDATE), sends
+them over its connection (kept for many messages, opened again after a 421 or a drop) and
+settles them (one statement). A crash leaves at most each connection's batch in flight
+claimed — ``unknown``, never resent automatically — and every other recipient delivered,
+refused or still pending. Each connection looks at the stop signal and waits for the
+shared send rate before every message."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from flask import Flask
+from sqlalchemy import bindparam
+
+from app.extensions import db
+from app.mail.rate import SendRate
+from app.mail.sender import OutcomeUnknown, RecipientRefused, SmtpBatch, message_id
+from app.models import Delivery
+from app.models.task import DELIVERED, PENDING, REFUSED, SENDING, UNKNOWN
+from app.models.types import utcnow
+from app.tasks.decorators import TransientError
+
+log = logging.getLogger(__name__)
+SETTLE_SECONDS = 0.5
+
+
+@dataclass
+class Outgoing:
+    """One claimed recipient."""
+
+    delivery_id: int
+    recipient: str
+    message_id: str
+
+
+@dataclass
+class Outcome:
+    """What became of one claimed recipient: its new status, and why."""
+
+    item: Outgoing
+    status: str
+    error: str | None = None
+    transient: bool = False  # not sent, and the server or the link said: later
+
+
+def claim_batch(task_id: int, size: int, sender: str) -> list[Outgoing]:
+    """Claim up to ``size`` pending recipients of the task, in order; commit. Those another
+    connection or run took meanwhile are not among them."""
+    ids = list(db.session.scalars(
+        db.select(Delivery.id).where(Delivery.task_id == task_id, Delivery.status == PENDING)
+        .order_by(Delivery.position, Delivery.id).limit(size)))
+    if not ids:
+        return []
+    claimed = db.session.execute(
+        db.update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
+        .values(status=SENDING, updated_at=utcnow())
+        .returning(Delivery.id, Delivery.recipient, Delivery.position)
+        .execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender))
+            for row in sorted(claimed, key=lambda r: r.position)]
+
+
+def settle(outcomes: list[Outcome]) -> None:
+    """Write each claimed recipient's outcome (one executemany); commit."""
+    if not outcomes:
+        return
+    db.session.execute(
+        db.update(Delivery.__table__)
+        .where(Delivery.id == bindparam("b_id"), Delivery.status == SENDING)
+        .values(status=bindparam("b_status"), error=bindparam("b_error"),
+                message_id=bindparam("b_message_id"), updated_at=utcnow()),
+        [{"b_id": o.item.delivery_id, "b_status": o.status, "b_error": o.error,
+          "b_message_id": o.item.message_id if o.status in (DELIVERED, UNKNOWN) else None}
+         for o in outcomes])
+    db.session.commit()
+
+
+class Connection:
+    """One SMTP connection's thread: claim, send, settle, until nothing is pending, a stop,
+    or a transient failure (then RQ's retry takes it from there)."""
+
+    def __init__(self, app: Flask, task_id: int, compose: Callable[[Outgoing], EmailMessage],
+                 stop: threading.Event, rate: SendRate) -> None:
+        self.app, self.task_id, self.compose = app, task_id, compose
+        self.stop, self.rate = stop, rate
+        self.sender = app.config["MAIL_DEFAULT_SENDER"]
+        self.smtp = SmtpBatch(app.config)
+        self.transient: str | None = None
+
+    def run(self) -> None:
+        """The thread's body, inside its own app context (its own DB session)."""
+        size = max(1, int(self.app.config["MAIL_BATCH_SIZE"]))
+        with self.app.app_context():
+            try:
+                while not self.stop.is_set() and self.transient is None:
+                    batch = claim_batch(self.task_id, size, self.sender)
+                    if not batch:
+                        return
+                    self.send_batch(batch)
+            except Exception:
+                log.exception("task %s: a connection's thread failed", self.task_id)
+                self.transient = self.transient or "전송 스레드 오류"
+            finally:
+                self.smtp.__exit__(None, None, None)
+                db.session.remove()
+
+    def send_batch(self, batch: list[Outgoing]) -> None:
+        """Send a claimed batch, settling what is done at least every ``SETTLE_SECONDS`` (a
+        slow relay must not leave many sent messages unsettled) and at the end."""
+        done: list[Outcome] = []
+        last = time.monotonic()
+        for item in batch:
+            done.append(self.send_one(item))
+            if time.monotonic() - last >= SETTLE_SECONDS:
+                settle(done)
+                done, last = [], time.monotonic()
+        settle(done)
+
+    def send_one(self, item: Outgoing) -> Outcome:
+        """One message; after a stop or a transient failure the rest go back to pending."""
+        if self.transient is not None or not self.rate.wait_turn(self.stop):
+            return Outcome(item, PENDING)
+        try:
+            message = self.compose(item)
+        except Exception as exc:  # this recipient's mail cannot be made: the rest go on
+            log.warning("no message for %s: %s", item.recipient, exc)
+            return Outcome(item, REFUSED, f"메시지를 만들 수 없습니다: {exc}"[:300])
+        try:
+            if self.smtp.connection is None:
+                self.smtp.connect()
+            self.smtp.send(message, self.sender, item.recipient)
+        except RecipientRefused as exc:
+            return Outcome(item, REFUSED, str(exc)[:300])
+        except OutcomeUnknown as exc:
+            return Outcome(item, UNKNOWN, str(exc)[:300])  # reconnects for the next one
+        except TransientError as exc:
+            self.smtp.close()
+            self.transient = str(exc)[:300]
+            return Outcome(item, PENDING, self.transient, transient=True)
+        return Outcome(item, DELIVERED)
+
+
+def run_connections(app: Flask, task_id: int, compose: Callable[[Outgoing], EmailMessage],
+                    stop: threading.Event, rate: SendRate, on_tick: Callable[[], None],
+                    tick: float = 0.25) -> list[str]:
+    """Send the task's pending recipients over ``MAIL_CONCURRENCY`` connections, calling
+    ``on_tick`` every ``tick`` seconds meanwhile; the transient failures met."""
+    connections = [Connection(app, task_id, compose, stop, rate)
+                   for _ in range(max(1, int(app.config["MAIL_CONCURRENCY"])))]
+    threads = [threading.Thread(target=c.run, name=f"smtp-{i}", daemon=True)
+               for i, c in enumerate(connections)]
+    for thread in threads:
+        thread.start()
+    while alive := [thread for thread in threads if thread.is_alive()]:
+        alive[0].join(tick)
+        on_tick()
+    return [c.transient for c in connections if c.transient]
