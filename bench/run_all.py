@@ -4,6 +4,8 @@
    against flask-rq's way (a fresh interpreter that imports and builds the app per job).
 2. A /notifications poll with nothing new, against the cheapest signed-in page view
    (the baseline), through the Flask test client on SQLite.
+3. Reservation lateness (bench/reservation_latency.py).
+4. Throughput of the send path (bench/throughput.py).
 """
 
 from __future__ import annotations
@@ -85,3 +87,5 @@ if __name__ == "__main__":
     print("3. reservation lateness vs send now (baseline)")
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "reservation_latency.py")],
                    check=True)
+    print("4. throughput of the send path vs raw smtplib and bare RQ (baselines)")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "throughput.py")], check=True)

@@ -11,7 +11,7 @@ crash, a drop once DATA began) ends ``unknown`` and is left for the user to deci
 from __future__ import annotations
 
 import logging
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 
 from flask import current_app
@@ -64,7 +64,7 @@ class Composer:
     def __init__(self, template_name: str, sender_name: str, sender: str) -> None:
         self.template_name, self.sender_name, self.sender = template_name, sender_name, sender
 
-    def __call__(self, item: Outgoing) -> EmailMessage:
+    def __call__(self, item: Outgoing) -> Message:
         mail = render(self.template_name, recipient=item.recipient, sender_name=self.sender_name)
         return build_message(mail, self.sender, item.recipient, item.message_id)
 
@@ -76,8 +76,10 @@ def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
     task_id = current_task_id()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     Delivery.settle_claims(task_id)  # a crashed run's claims: in doubt, never resent
-    total = db.session.scalar(db.select(db.func.count()).where(Delivery.task_id == task_id))
-    pending = _count(task_id, PENDING)
+    counts = {status: n for status, n in db.session.execute(
+        db.select(Delivery.status, db.func.count()).where(Delivery.task_id == task_id)
+        .group_by(Delivery.status))}
+    total, pending = sum(counts.values()), counts.get(PENDING, 0)
     if pending:
         progress = ProgressReporter(task_id, total)
         rate = SendRate.from_config(app.config)
@@ -88,7 +90,8 @@ def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
 
         composer = Composer(template_name, sender_name, app.config["MAIL_DEFAULT_SENDER"])
         with StopWatch(app, task_id) as watch:
-            transient = run_connections(app, task_id, composer, watch.event, rate, on_tick)
+            transient = run_connections(app, task_id, pending, composer, watch.event, rate,
+                                        on_tick)
         watch.raise_if_stopped()
         if transient:
             raise TransientError(transient[0])

@@ -13,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import bindparam
@@ -50,19 +51,23 @@ class Outcome:
 
 
 def claim_batch(task_id: int, size: int, sender: str) -> list[Outgoing]:
-    """Claim up to ``size`` pending recipients of the task, in order; commit. Those another
-    connection or run took meanwhile are not among them."""
-    ids = list(db.session.scalars(
-        db.select(Delivery.id).where(Delivery.task_id == task_id, Delivery.status == PENDING)
-        .order_by(Delivery.position, Delivery.id).limit(size)))
-    if not ids:
-        return []
-    claimed = db.session.execute(
-        db.update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
-        .values(status=SENDING, updated_at=utcnow())
-        .returning(Delivery.id, Delivery.recipient, Delivery.position)
-        .execution_options(synchronize_session=False)).all()
-    db.session.commit()
+    """Claim up to ``size`` pending recipients of the task, in order; commit. Empty only
+    when none is pending: rows another connection took first are looked for again."""
+    claimed: list[Any] = []
+    while not claimed:
+        ids = list(db.session.scalars(
+            db.select(Delivery.id).where(Delivery.task_id == task_id,
+                                         Delivery.status == PENDING)
+            .order_by(Delivery.position, Delivery.id).limit(size)))
+        if not ids:
+            db.session.commit()
+            return []
+        claimed = db.session.execute(
+            db.update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
+            .values(status=SENDING, updated_at=utcnow())
+            .returning(Delivery.id, Delivery.recipient, Delivery.position)
+            .execution_options(synchronize_session=False)).all()
+        db.session.commit()
     return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender))
             for row in sorted(claimed, key=lambda r: r.position)]
 
@@ -86,7 +91,7 @@ class Connection:
     """One SMTP connection's thread: claim, send, settle, until nothing is pending, a stop,
     or a transient failure (then RQ's retry takes it from there)."""
 
-    def __init__(self, app: Flask, task_id: int, compose: Callable[[Outgoing], EmailMessage],
+    def __init__(self, app: Flask, task_id: int, compose: Callable[[Outgoing], Message],
                  stop: threading.Event, rate: SendRate) -> None:
         self.app, self.task_id, self.compose = app, task_id, compose
         self.stop, self.rate = stop, rate
@@ -125,7 +130,7 @@ class Connection:
 
     def send_one(self, item: Outgoing) -> Outcome:
         """One message; after a stop or a transient failure the rest go back to pending."""
-        if self.transient is not None or not self.rate.wait_turn(self.stop):
+        if self.transient is not None or self.stop.is_set():
             return Outcome(item, PENDING)
         try:
             message = self.compose(item)
@@ -135,6 +140,9 @@ class Connection:
         try:
             if self.smtp.connection is None:
                 self.smtp.connect()
+            # The turn is taken last, so what the rate counts is when messages really go.
+            if not self.rate.wait_turn(self.stop):
+                return Outcome(item, PENDING)
             self.smtp.send(message, self.sender, item.recipient)
         except RecipientRefused as exc:
             return Outcome(item, REFUSED, str(exc)[:300])
@@ -147,13 +155,16 @@ class Connection:
         return Outcome(item, DELIVERED)
 
 
-def run_connections(app: Flask, task_id: int, compose: Callable[[Outgoing], EmailMessage],
-                    stop: threading.Event, rate: SendRate, on_tick: Callable[[], None],
+def run_connections(app: Flask, task_id: int, pending: int,
+                    compose: Callable[[Outgoing], Message], stop: threading.Event,
+                    rate: SendRate, on_tick: Callable[[], None],
                     tick: float = 0.25) -> list[str]:
-    """Send the task's pending recipients over ``MAIL_CONCURRENCY`` connections, calling
-    ``on_tick`` every ``tick`` seconds meanwhile; the transient failures met."""
-    connections = [Connection(app, task_id, compose, stop, rate)
-                   for _ in range(max(1, int(app.config["MAIL_CONCURRENCY"])))]
+    """Send the task's ``pending`` recipients over up to ``MAIL_CONCURRENCY`` connections
+    (no more than there are batches), calling ``on_tick`` every ``tick`` seconds meanwhile;
+    the transient failures met."""
+    batch = max(1, int(app.config["MAIL_BATCH_SIZE"]))
+    wanted = max(1, min(int(app.config["MAIL_CONCURRENCY"]), -(-pending // batch)))
+    connections = [Connection(app, task_id, compose, stop, rate) for _ in range(wanted)]
     threads = [threading.Thread(target=c.run, name=f"smtp-{i}", daemon=True)
                for i, c in enumerate(connections)]
     for thread in threads:

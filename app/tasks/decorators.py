@@ -126,7 +126,7 @@ class ProgressReporter:
 
     def __init__(self, task_id: int, total: int, interval: float = 0.25) -> None:
         self.task_id, self.total, self.interval = task_id, max(total, 0), interval
-        self._last = 0.0
+        self._last = time.monotonic()  # the start was published: the first write can wait
 
     def report(self, done: int, force: bool = False, note: str | None = None) -> None:
         """Record ``done`` of ``total`` (and ``note`` as the task's log, e.g. waiting for the

@@ -1,0 +1,37 @@
+"""The shared send rate (``limits``' moving window in the test's real Redis)."""
+
+from __future__ import annotations
+
+import threading
+
+from redis import Redis
+
+from app.devstack import RedisServer
+from app.mail.rate import SendRate
+
+
+def test_no_rate_never_waits(redis_conn: Redis, redis_server: RedisServer) -> None:
+    rate = SendRate(redis_server.url)
+    assert rate.limiter is None
+    assert all(rate.wait_turn(threading.Event()) for _ in range(1000))
+
+
+def test_the_window_is_shared_and_a_stop_ends_the_wait(redis_conn: Redis,
+                                                       redis_server: RedisServer) -> None:
+    first, second = SendRate(redis_server.url, 5), SendRate(redis_server.url, 5)
+    go = threading.Event()
+    assert [first.wait_turn(go) for _ in range(3)] == [True] * 3
+    assert [second.wait_turn(go) for _ in range(2)] == [True] * 2  # another worker's share
+    stop = threading.Event()
+    stop.set()
+    assert second.wait_turn(stop) is False  # the window is full: it would have to wait
+    assert redis_conn.keys("LIMITS*")
+
+
+def test_a_waiting_turn_comes_when_the_window_moves(redis_conn: Redis,
+                                                    redis_server: RedisServer) -> None:
+    rate = SendRate(redis_server.url, 2)
+    go = threading.Event()
+    assert rate.wait_turn(go) and rate.wait_turn(go)
+    assert rate.wait_turn(go)  # blocks until the first entry leaves the 1 s window
+    assert rate.waited > 0
