@@ -11,13 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
-RESERVED, QUEUED, RUNNING, CANCELED, FINISHED = (
-    "reserved", "queued", "running", "canceled", "finished",
+RESERVED, QUEUED, RUNNING, PAUSED, CANCELED, FINISHED = (
+    "reserved", "queued", "running", "paused", "canceled", "finished",
 )
-STATUSES = (RESERVED, QUEUED, RUNNING, CANCELED, FINISHED)
-UNFINISHED = (RESERVED, QUEUED, RUNNING)
+STATUSES = (RESERVED, QUEUED, RUNNING, PAUSED, CANCELED, FINISHED)
+UNFINISHED = (RESERVED, QUEUED, RUNNING, PAUSED)
 WAITING = (RESERVED, QUEUED)
-IN_PROGRESS = (QUEUED, RUNNING)
+IN_PROGRESS = (QUEUED, RUNNING, PAUSED)
+# What Redis must hold a job for (a paused task waits on no queue).
+IN_REDIS = (RESERVED, QUEUED, RUNNING)
 
 
 # What one recipient of a task has come to. ``sending`` is claimed before DATA and confirmed
@@ -54,6 +56,7 @@ class Task(db.Model):
     job_timeout: Mapped[int | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

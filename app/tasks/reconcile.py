@@ -28,7 +28,7 @@ from rq.utils import utcparse
 
 from app.extensions import db
 from app.models import Delivery, Task
-from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, UNFINISHED
+from app.models.task import CANCELED, FINISHED, IN_REDIS, QUEUED, RUNNING
 from app.models.types import utcnow
 from app.queue import QueueSet, fetch_job
 from app.tasks.decorators import CANCELED_LOG
@@ -151,7 +151,7 @@ class Reconciler:
     def run_once(self) -> dict[str, int]:
         """One pass; how many tasks were resubmitted, handed back and ended."""
         tasks = list(db.session.scalars(
-            db.select(Task).where(Task.status.in_(UNFINISHED),
+            db.select(Task).where(Task.status.in_(IN_REDIS),
                                   Task.created_at < utcnow() - GRACE).order_by(Task.id)))
         running = [t.job_id for t in tasks if t.status == RUNNING]
         view = RedisView.read(self.queue_set, running, self.stale)
