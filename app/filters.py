@@ -49,6 +49,7 @@ _STATUS_LABELS = {
     "reserved": "예약됨",
     "queued": "대기 중",
     "running": "전송 중",
+    "paused": "일시 중지",
     "canceled": "취소됨",
     "finished": "완료",
 }

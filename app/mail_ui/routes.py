@@ -166,3 +166,24 @@ def send_now(task_id: int) -> Response | tuple[dict[str, object], int]:
     if queued is None:
         return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아닙니다.")
     return _answer(True, f"예약 Task#{task.id} {task.name}를 지금 보냅니다.")
+
+
+@bp.post("/tasks/<id:task_id>/pause")
+def pause(task_id: int) -> Response | tuple[dict[str, object], int]:
+    """Pause a queued or running send of the signed-in user."""
+    task = _owned(task_id)
+    paused = TaskService(current_user.username).pause_task(task.id)
+    if paused is None:
+        return _answer(False, f"Task#{task.id} {task.name}는 전송 대기 중이거나 전송 중일 때만 "
+                              "일시 중지할 수 있습니다.")
+    return _answer(True, f"Task#{task.id} {task.name}를 일시 중지하였습니다 "
+                         f"({paused.recipient_count}명 중 {paused.delivered_count}명에게 전송됨).")
+
+
+@bp.post("/tasks/<id:task_id>/resume")
+def resume(task_id: int) -> Response | tuple[dict[str, object], int]:
+    """Resume a paused send of the signed-in user: the recipients not yet served."""
+    task = _owned(task_id)
+    if TaskService(current_user.username).resume_task(task.id) is None:
+        return _answer(False, f"Task#{task.id} {task.name}는 일시 중지 상태가 아닙니다.")
+    return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다.")

@@ -16,7 +16,7 @@ from rq.job import Job
 
 from app.extensions import db
 from app.models import Delivery, Task
-from app.models.task import CANCELED, FINISHED, QUEUED, RUNNING, WAITING
+from app.models.task import CANCELED, FINISHED, PAUSED, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
 from app.tasks.progress import publish_task, publish_task_id
 
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 CANCELED_LOG = "사용자가 취소하였습니다."
+PAUSED_LOG = "사용자가 일시 중지하였습니다. 다시 시작하면 남은 받는 사람에게 보냅니다."
 
 
 class CancelRequested(Exception):
@@ -32,6 +33,10 @@ class CancelRequested(Exception):
 
 class TransientError(Exception):
     """A failure worth retrying later (a busy or unreachable server)."""
+
+
+class PauseRequested(Exception):
+    """Raised by a job that saw its user's pause request between two units of work."""
 
 
 class Superseded(Exception):
@@ -62,15 +67,18 @@ def current_attempt() -> int | None:
 
 
 def check_still_wanted(task_id: int) -> None:
-    """Between two units of work: CancelRequested once the user asked to cancel,
+    """Between two units of work: CancelRequested or PauseRequested once the user asked,
     Superseded when the task has been handed to another run (one query)."""
     row = db.session.execute(
-        db.select(Task.cancel_requested_at, Task.status, Task.attempts).where(Task.id == task_id)
+        db.select(Task.cancel_requested_at, Task.pause_requested_at, Task.status,
+                  Task.attempts).where(Task.id == task_id)
     ).one_or_none()
     if row is None or row.status != RUNNING or row.attempts != current_attempt():
         raise Superseded
     if row.cancel_requested_at is not None:
         raise CancelRequested
+    if row.pause_requested_at is not None:
+        raise PauseRequested
 
 
 def summarize(exc: BaseException) -> str:
@@ -106,7 +114,7 @@ class StopWatch:
                 while not self._done.wait(self.interval):
                     try:
                         check_still_wanted(self.task_id)
-                    except (CancelRequested, Superseded) as exc:
+                    except (CancelRequested, PauseRequested, Superseded) as exc:
                         self.reason = exc
                         self.event.set()
                         return
@@ -153,12 +161,24 @@ def _finish(task_id: int, status: str, **values: Any) -> None:
     publish_task_id(task_id)
 
 
+def _pause(task_id: int) -> None:
+    """Park this run's task: the recipients not yet served wait for ``resume``."""
+    Delivery.settle_claims(task_id)
+    Task.transition(task_id, (RUNNING,), attempt=current_attempt(), status=PAUSED,
+                    log=PAUSED_LOG, **Task.delivery_counts(task_id))
+    publish_task_id(task_id)
+
+
 def _on_error(job: Job, task_id: int, exc: Exception) -> None:
     db.session.rollback()
     reason = summarize(exc)
     if cancel_requested(task_id):
         job.retries_left = 0
         _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
+        return
+    if db.session.scalar(db.select(Task.pause_requested_at).where(Task.id == task_id)):
+        job.retries_left = 0  # paused: the user resumes it, not RQ's retry
+        _pause(task_id)
         return
     if isinstance(exc, TransientError) and job.should_retry:
         log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
@@ -195,6 +215,10 @@ def background_task(func: F) -> F:
             return None
         except CancelRequested:
             _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
+            return None
+        except PauseRequested:
+            job.retries_left = 0
+            _pause(task_id)
             return None
         except Exception as exc:
             _on_error(job, task_id, exc)

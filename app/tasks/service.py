@@ -18,10 +18,19 @@ from rq.job import Job
 
 from app.extensions import db
 from app.models import Delivery, Task
-from app.models.task import CANCELED, FINISHED, PENDING, QUEUED, RESERVED, RUNNING, WAITING
+from app.models.task import (
+    CANCELED,
+    FINISHED,
+    PAUSED,
+    PENDING,
+    QUEUED,
+    RESERVED,
+    RUNNING,
+    WAITING,
+)
 from app.models.types import utcnow
 from app.queue import QueueSet, fetch_job, queues
-from app.tasks.decorators import CANCELED_LOG
+from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG
 from app.tasks.progress import publish_task, publish_task_id
 from app.tasks.quota import check_quota
 from app.utils.datetime_converter import check_reservation_window
@@ -219,7 +228,7 @@ class TaskService:
         # A running job can fall back to waiting (a retry) while we stop it: look again.
         for _ in range(3):
             now = utcnow()
-            if Task.transition(task_id, WAITING, status=CANCELED, failed=True,
+            if Task.transition(task_id, (*WAITING, PAUSED), status=CANCELED, failed=True,
                                cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
                 self._drop_job(task_id)
                 acted = True
@@ -232,6 +241,39 @@ class TaskService:
             return None  # it had ended (finished, failed or canceled) before we came
         task = publish_task_id(task_id)
         return task if task is not None and task.status == CANCELED else None
+
+    # -- pause and resume -----------------------------------------------------------
+
+    def pause_task(self, task_id: int) -> Task | None:
+        """Pause a queued or running send; the paused Task, or None when it was neither.
+
+        A queued one leaves its queue at once; a running one stops between two messages on
+        every connection (its messages in flight are settled first).
+        """
+        now = utcnow()
+        if Task.transition(task_id, (QUEUED,), status=PAUSED, pause_requested_at=now,
+                           log=PAUSED_LOG):
+            self._drop_job(task_id)
+        elif Task.transition(task_id, (RUNNING,), pause_requested_at=now):
+            grace = float(current_app.config["CANCEL_GRACE_SECONDS"])
+            self._wait_until_stopped(task_id, grace + 10)
+        task = publish_task_id(task_id)
+        return task if task is not None and task.status == PAUSED else None
+
+    def resume_task(self, task_id: int) -> Task | None:
+        """Queue a paused send again for its recipients not yet served; None if not paused."""
+        if not Task.transition(task_id, (PAUSED,), status=QUEUED, pause_requested_at=None,
+                               log=None):
+            return None
+        task = db.session.get(Task, task_id)
+        assert task is not None
+        db.session.refresh(task)
+        try:
+            submit_job(task, self.queue_set)
+        except (RedisError, OSError) as exc:
+            log.warning("resume of task %s could not reach Redis: %s", task_id, exc)
+            # The reconciler submits it as soon as Redis answers: the Task is queued.
+        return publish_task_id(task_id)
 
     def cancel_reserve(self, task_id: int) -> Task | None:
         """Cancel a reservation: as ``cancel_task`` (a job already started is stopped)."""

@@ -11,7 +11,8 @@
   const pollMs = Math.max(0.5, parseFloat(body.dataset.pollSeconds) || 2) * 1000;
   const ENDED = new Set(['finished', 'canceled']);
   const STATE_LABELS = {
-    reserved: '예약됨', queued: '대기 중', running: '전송 중', canceled: '취소됨', finished: '완료',
+    reserved: '예약됨', queued: '대기 중', running: '전송 중', paused: '일시 중지',
+    canceled: '취소됨', finished: '완료',
   };
   let since = 0;
   let pollTimer = null;
@@ -89,13 +90,15 @@
     bar.firstElementChild.style.width = progress + '%';
     setVisible(byId(id + '-progress-close'), progress === 100 || ended);
     setVisible(byId(id + '-progress-cancel'), progress !== 100 && !ended);
+    setVisible(byId(id + '-progress-pause'), entry.status === 'queued' || entry.status === 'running');
+    setVisible(byId(id + '-progress-resume'), entry.status === 'paused');
     const state = byId(id + '-state');
     state.textContent = stateLabel(entry);
     state.className = 'badge ms-1 ' + (entry.failed ? 'text-bg-danger'
       : entry.status === 'finished' ? 'text-bg-success' : 'text-bg-secondary');
     const detail = byId(id + '-detail');
     let text = entry.delivered + '/' + entry.total + '명';
-    if (entry.log && (entry.failed || entry.status === 'queued')) {
+    if (entry.log && (entry.failed || entry.status === 'queued' || entry.status === 'paused')) {
       text += ' · ' + entry.log;
     }
     detail.textContent = text;
