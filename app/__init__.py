@@ -45,6 +45,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         return redirect(url_for("mail_ui.send_mail"))
 
     app.after_request(_security_headers)
+    from app import security
+
+    security.register(app)
     return app
 
 

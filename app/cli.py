@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.auth.passwords import check_password
 from app.extensions import db
 from app.models import User
 
@@ -21,6 +22,7 @@ def create_user(username: str, password: str) -> User:
         raise ValueError("이름은 64자 이하여야 합니다.")
     if User.by_username(username) is not None:
         raise ValueError(f"이미 있는 이름입니다: {username}")
+    check_password(password, username, current_app.config["PASSWORD_MIN_LENGTH"])
     user = User(username=username)
     user.set_password(password)
     db.session.add(user)
@@ -38,6 +40,23 @@ def create_command(name: str, password: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created user {name}")
+
+
+@users.command("set-password")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_command(name: str, password: str) -> None:
+    """Give NAME a new password; every session of NAME ends."""
+    user = User.by_username(name)
+    if user is None:
+        raise click.ClickException(f"없는 이름입니다: {name}")
+    try:
+        check_password(password, name, current_app.config["PASSWORD_MIN_LENGTH"])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"new password for {name}; its sessions have ended")
 
 
 tasks = AppGroup("tasks", help="Look after background tasks.")

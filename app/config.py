@@ -11,6 +11,38 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
+def security(get: Any) -> dict[str, Any]:
+    """Sessions, bodies and request limits (README, Security)."""
+    return {
+        "SESSION_COOKIE_SECURE": _bool(get("SESSION_COOKIE_SECURE", "true")),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": int(float(get("SESSION_LIFETIME_HOURS", "12")) * 3600),
+        "HSTS_SECONDS": int(get("HSTS_SECONDS", "0")),
+        "PROXY_COUNT": int(get("PROXY_COUNT", "0")),
+        "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        "MAX_FORM_MEMORY_SIZE": int(get("MAX_FORM_MEMORY_SIZE", str(1024 * 1024))),
+        "MAX_FORM_PARTS": int(get("MAX_FORM_PARTS", "100")),
+        "RATELIMIT_ENABLED": _bool(get("RATELIMIT_ENABLED", "true")),
+        "RATELIMIT_LOGIN_IP": get("RATELIMIT_LOGIN_IP", "20 per minute;200 per day"),
+        "RATELIMIT_LOGIN_USER": get("RATELIMIT_LOGIN_USER", "5 per minute;30 per hour"),
+        "RATELIMIT_SEND": get("RATELIMIT_SEND", "30 per minute;300 per hour"),
+        "PASSWORD_MIN_LENGTH": int(get("PASSWORD_MIN_LENGTH", "12")),
+    }
+
+
 def database_url(url: str) -> str:
     """Point plain PostgreSQL URLs at the psycopg 3 driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
@@ -24,7 +56,10 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     get = environ.get
     sqlite_default = "sqlite:///" + os.path.join(instance_path, "mailroom.db")
     return {
-        "SECRET_KEY": get("SECRET_KEY", "dev-only-change-me"),
+        # No default: an unset key refuses to start (app.security); the dev stack keeps a
+        # random one in instance/secret_key, read when the environment names none.
+        "SECRET_KEY": get("SECRET_KEY") or _read(os.path.join(instance_path, "secret_key")),
+        "SECRET_KEY_FALLBACKS": _list(get("SECRET_KEY_FALLBACKS", "")),
         "SQLALCHEMY_DATABASE_URI": database_url(get("DATABASE_URL", sqlite_default)),
         "REDIS_URL": get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "MAIL_SERVER": get("MAIL_SERVER", "127.0.0.1"),
@@ -59,4 +94,5 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "OUTBOX_DIR": get("OUTBOX_DIR") or None,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        **security(get),
     }

@@ -159,14 +159,37 @@ def start_smtp_sink(handler: Any, port: int | None = None) -> Any:
     return controller
 
 
+def dev_secret_key(instance: str) -> str:
+    """The dev stack's key: made at random once, kept in ``instance/secret_key`` (0600)."""
+    path = os.path.join(instance, "secret_key")
+    os.makedirs(instance, exist_ok=True)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            key = handle.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 def _prepare(env: dict[str, str], stack: list[Callable[[], None]]) -> None:
-    """Start what the environment does not name: Redis and the SMTP sink."""
+    """Start what the environment does not name: Redis and the SMTP sink; a secret key of
+    this checkout's own, and cookies that work over plain http on 127.0.0.1."""
     instance = os.path.join(ROOT, "instance")
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = dev_secret_key(instance)
+    env.setdefault("SESSION_COOKIE_SECURE", "false")
     if not env.get("REDIS_URL"):
         redis = RedisServer().start()
         stack.append(redis.stop)
         env["REDIS_URL"] = redis.url
-        print(f" * redis-server (private) on {redis.url}", flush=True)
+        print(f" * redis-server (private) on 127.0.0.1:{redis.port}, password required",
+              flush=True)
     if not env.get("MAIL_SERVER"):
         outbox = env.get("OUTBOX_DIR") or os.path.join(instance, "outbox")
         sink = start_smtp_sink(SavingHandler(outbox))

@@ -52,3 +52,10 @@ def check_redis_url(url: str) -> None:
             f"REDIS_URL refused: Redis on {host!r} is not on this machine and the URL carries "
             "no password. Anyone who can write to that Redis can run code on every worker; "
             f"{_HINT}.")
+
+
+def limits_storage_url(redis_url: str) -> str:
+    """The same server as the ``limits`` library names it (``redis+unix://`` for a socket)."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "REDIS_URL": redis.url,
                "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port),
-               "RESERVATION_MIN_LEAD_SECONDS": "1", "TZ": "America/Los_Angeles"}
+               "RESERVATION_MIN_LEAD_SECONDS": "1", "TZ": "America/Los_Angeles",
+               "SECRET_KEY": secrets.token_hex(32)}
         os.environ.update({k: v for k, v in env.items() if k != "TZ"})
         app = create_app()
         with app.app_context():

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import time
 from collections.abc import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH_KEY = secrets.token_hex(32)
+BENCH_PASSWORD = secrets.token_urlsafe(16)
 sys.path.insert(0, ROOT)
 
 
@@ -40,14 +43,15 @@ def report(name: str, samples: list[float]) -> float:
 
 def job_start_cost() -> None:
     print("1. job start: fork with the app loaded vs a fresh interpreter building the app")
-    env = {**os.environ, "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    env = {**os.environ, "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:1/0",
+           "SECRET_KEY": BENCH_KEY}
 
     def fresh() -> None:
         subprocess.run([sys.executable, "-c", "import run"], cwd=ROOT, env=env, check=True)
 
     from app import create_app
 
-    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": BENCH_KEY})
 
     def fork() -> None:
         pid = os.fork()
@@ -68,12 +72,14 @@ def notifications_poll() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db",
-                          "WTF_CSRF_ENABLED": False, "REDIS_URL": "redis://127.0.0.1:1/0"})
+                          "WTF_CSRF_ENABLED": False, "REDIS_URL": "redis://127.0.0.1:1/0",
+                          "SECRET_KEY": BENCH_KEY, "SESSION_COOKIE_SECURE": False,
+                          "RATELIMIT_ENABLED": False})
         with app.app_context():
             db.create_all()
-            create_user("bench", "pw")
+            create_user("bench", BENCH_PASSWORD)
         client = app.test_client()
-        client.post("/auth/login", data={"username": "bench", "password": "pw"})
+        client.post("/auth/login", data={"username": "bench", "password": BENCH_PASSWORD})
         since = time.time()
         poll = report("GET /notifications?since=now",
                       timed(lambda: client.get(f"/notifications?since={since}"), 500))

@@ -105,7 +105,8 @@ def app_config(database_url: str, redis_conn: Redis, redis_server: RedisServer,
     """The overrides every test app gets; tests may add to them before ``app`` is built."""
     return {
         "TESTING": True,
-        "SECRET_KEY": "test",
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SESSION_COOKIE_SECURE": False,  # the test client and live servers speak plain http
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_server.url,
         "MAIL_SERVER": "127.0.0.1",
@@ -191,6 +192,8 @@ def worker_env(app: Flask) -> dict[str, str]:
         value = app.config.get(key)
         if key.startswith(("SQLALCHEMY_", "BOOTSTRAP_")) or value is None:
             continue
+        if isinstance(value, list):
+            value = ",".join(value)
         env[key] = str(value).lower() if isinstance(value, bool) else str(value)
     return env
 

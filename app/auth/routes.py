@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from app.auth import bp
 from app.auth.forms import LoginForm
-from app.extensions import db, login_manager
+from app.extensions import db, limiter, login_manager
 from app.models import User
 
 BAD_LOGIN = "아이디 또는 비밀번호가 올바르지 않습니다."
@@ -25,8 +25,26 @@ login_manager.login_message_category = "warning"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the account by id."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """Flask-Login's loader: the account whose id and session version the cookie names (a
+    cookie from before a logout or a new password names an old version: nobody)."""
+    account, _, version = user_id.partition(":")
+    if not (account.isdigit() and version.isdigit()) or len(account) > 18:
+        return None
+    user = db.session.get(User, int(account))
+    return user if user is not None and user.session_version == int(version) else None
+
+
+def _login_ip_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_IP"]
+
+
+def _login_user_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_USER"]
+
+
+def _login_username() -> str:
+    """The rate limit's key for the name being tried (not the requester's address)."""
+    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
 
 
 def require_login() -> Response | None:
@@ -44,6 +62,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_ip_limit, methods=["POST"])
+@limiter.limit(_login_user_limit, methods=["POST"], key_func=_login_username)
 def login() -> Response | str:
     """Show the sign-in form; sign in on a valid POST."""
     if current_user.is_authenticated:
@@ -52,8 +72,11 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = User.by_username(form.username.data.strip())
         if user is not None and user.check_password(form.password.data):
+            target = _safe_next(request.args.get("next"))
+            session.clear()  # a new session (and CSRF token) for the signed-in user
+            session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(target)
         if user is None:
             check_password_hash(_DUMMY_HASH, form.password.data)
         flash(BAD_LOGIN, "danger")
@@ -64,7 +87,13 @@ def login() -> Response | str:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out and go back to the sign-in page."""
+    """Sign out everywhere: every copy of this account's session stops working."""
+    if current_user.is_authenticated:
+        user = db.session.get(User, current_user.id)
+        if user is not None:
+            user.end_sessions()
+            db.session.commit()
     logout_user()
+    session.clear()
     flash("로그아웃하였습니다.", "info")
     return redirect(url_for("auth.login"))

@@ -11,6 +11,8 @@ from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from app.redis_url import limits_storage_url
+
 NAMESPACE = "mailroom-smtp"
 
 
@@ -23,8 +25,8 @@ class SendRate:
             self.items.append(RateLimitItemPerSecond(per_second))
         if per_hour > 0:
             self.items.append(RateLimitItemPerHour(per_hour))
-        self.limiter = (MovingWindowRateLimiter(storage_from_string(_limits_url(redis_url)))
-                        if self.items else None)
+        self.limiter = (MovingWindowRateLimiter(storage_from_string(
+            limits_storage_url(redis_url))) if self.items else None)
         self.waited = 0.0  # seconds spent waiting for a turn, by every thread together
         self._lock = threading.Lock()
         self._turn = threading.Lock()
@@ -67,8 +69,3 @@ class SendRate:
                   for item in self.items]
         return min(max(min(resets) - now, 0.005), 0.2)
 
-
-def _limits_url(redis_url: str) -> str:
-    """``limits`` names a Unix socket ``redis+unix://``; redis-py says ``unix://``."""
-    return "redis+unix://" + redis_url[len("unix://"):] if redis_url.startswith(
-        "unix://") else redis_url

@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.extensions import limiter
 from app.filters import local_text
 from app.mail.catalog import TEMPLATES
 from app.mail.jobs import send_mail as send_mail_job
@@ -59,7 +60,16 @@ def _zone_name(raw: str | None) -> str:
     return name
 
 
+def _send_limit() -> str:
+    return current_app.config["RATELIMIT_SEND"]
+
+
+def _per_user() -> str:
+    return f"user:{current_user.get_id()}"
+
+
 @bp.post("/send_mail")
+@limiter.limit(_send_limit, key_func=_per_user)
 def send_mail_post() -> Response:
     """Send now or reserve: validate, then hand the job to TaskService."""
     form = _form()

@@ -21,7 +21,7 @@ def _empty(url: str) -> None:
 
 
 def _flask(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "migrations-test-secret-key"}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "run", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
 

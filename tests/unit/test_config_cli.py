@@ -28,14 +28,17 @@ def test_environment_wins() -> None:
     assert values["RESERVATION_MIN_LEAD_SECONDS"] == 5
 
 
+GOOD = "plum tree in June"
+
+
 def test_users_create(runner: Any, app: Flask) -> None:
-    result = runner.invoke(args=["users", "create", "bob", "--password", "pw"])
+    result = runner.invoke(args=["users", "create", "bob", "--password", GOOD])
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = User.by_username("bob")
-        assert user is not None and user.check_password("pw")
-        assert user.password_hash != "pw"
-    again = runner.invoke(args=["users", "create", "bob", "--password", "pw"])
+        assert user is not None and user.check_password(GOOD)
+        assert user.password_hash != GOOD
+    again = runner.invoke(args=["users", "create", "bob", "--password", GOOD])
     assert again.exit_code != 0
     assert "이미 있는 이름" in again.output
 

@@ -1,0 +1,88 @@
+"""What the app refuses and limits: a missing or known secret key, brute force, floods of
+sends, oversized bodies; and the headers signed-in responses carry."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from app.extensions import limiter
+
+# Keys that were ever a default somewhere: a session signed with one can be forged offline.
+KNOWN_KEYS = frozenset({"dev-only-change-me", "dev", "secret", "changeme", "change-me"})
+
+
+class InsecureConfig(RuntimeError):
+    """The app must not start as configured."""
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to start (outside testing) without a secret key of our own."""
+    key = app.config.get("SECRET_KEY")
+    if app.testing and key:
+        return
+    if not key or str(key) in KNOWN_KEYS or len(str(key)) < 16:
+        raise InsecureConfig(
+            "SECRET_KEY is unset, too short or a known default: sessions could be forged. "
+            "Set it to a long random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_hex(32))' "
+            "(python run.py makes one for the dev stack in instance/secret_key).")
+
+
+def init_limiter(app: Flask, storage_uri: str) -> None:
+    """Flask-Limiter in the app's Redis (an in-memory count while Redis is away)."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri)
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+
+def security_headers(response: Response) -> Response:
+    """No caching of anything a signed-in user sees; HSTS when configured."""
+    from flask import current_app
+
+    if current_user.is_authenticated or request.path.startswith("/notifications"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    seconds = int(current_app.config.get("HSTS_SECONDS") or 0)
+    if seconds > 0:
+        response.headers.setdefault("Strict-Transport-Security",
+                                    f"max-age={seconds}; includeSubDomains")
+    return response
+
+
+ERROR_PAGES = {
+    413: ("요청이 너무 큽니다",
+          "보낸 내용이 허용된 크기를 넘었습니다. 받는 사람 목록을 나누어 보내 주세요."),
+    429: ("요청이 너무 많습니다",
+          "짧은 시간에 요청이 너무 많았습니다. 잠시 후 다시 시도해 주세요."),
+}
+
+
+def error_page(error: HTTPException) -> tuple[str, int]:
+    """A Korean page for 413 and 429, never a stack trace."""
+    code = error.code or 500
+    title, message = ERROR_PAGES[code]
+    limit = getattr(error, "description", "") if code == 429 else ""
+    return render_template("errors/limit.html", title=title, message=message, code=code,
+                           limit=limit), code
+
+
+def register(app: Flask) -> None:
+    """Install the checks, the limiter, the headers and the error pages on ``app``."""
+    check_secret_key(app)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:  # the client's address as the proxy saw it: rate limits per real client
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore
+    from app.redis_url import limits_storage_url
+
+    init_limiter(app, limits_storage_url(app.config["REDIS_URL"]))
+    app.after_request(security_headers)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, error_page)
