@@ -124,7 +124,7 @@ class StopWatch:
                 db.session.remove()
 
     def raise_if_stopped(self) -> None:
-        """CancelRequested or Superseded once the watch saw it."""
+        """CancelRequested, PauseRequested or Superseded once the watch saw it."""
         if self.reason is not None:
             raise self.reason
 
@@ -153,20 +153,23 @@ class ProgressReporter:
         publish_task(task)
 
 
-def _finish(task_id: int, status: str, **values: Any) -> None:
-    """End this run's task with its delivery counts, then publish its final state."""
+def _leave_running(task_id: int, status: str, **values: Any) -> None:
+    """Move this run's task out of ``running`` with its delivery counts (claims left in
+    flight settled as unknown), then publish it."""
     Delivery.settle_claims(task_id)
     Task.transition(task_id, (RUNNING,), attempt=current_attempt(), status=status,
-                    finished_at=utcnow(), **Task.delivery_counts(task_id), **values)
+                    **Task.delivery_counts(task_id), **values)
     publish_task_id(task_id)
+
+
+def _finish(task_id: int, status: str, **values: Any) -> None:
+    """End this run's task (finished or canceled)."""
+    _leave_running(task_id, status, finished_at=utcnow(), **values)
 
 
 def _pause(task_id: int) -> None:
     """Park this run's task: the recipients not yet served wait for ``resume``."""
-    Delivery.settle_claims(task_id)
-    Task.transition(task_id, (RUNNING,), attempt=current_attempt(), status=PAUSED,
-                    log=PAUSED_LOG, **Task.delivery_counts(task_id))
-    publish_task_id(task_id)
+    _leave_running(task_id, PAUSED, log=PAUSED_LOG)
 
 
 def _on_error(job: Job, task_id: int, exc: Exception) -> None:
@@ -182,12 +185,8 @@ def _on_error(job: Job, task_id: int, exc: Exception) -> None:
         return
     if isinstance(exc, TransientError) and job.should_retry:
         log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
-        Delivery.settle_claims(task_id)
         # The counts as they stand: the page must not show a stale count while it waits.
-        Task.transition(task_id, (RUNNING,), attempt=current_attempt(), status=QUEUED,
-                        log=f"일시적 오류, 다시 시도합니다: {reason}",
-                        **Task.delivery_counts(task_id))
-        publish_task_id(task_id)
+        _leave_running(task_id, QUEUED, log=f"일시적 오류, 다시 시도합니다: {reason}")
         return
     job.retries_left = 0  # a permanent failure: RQ must not run it again
     _finish(task_id, FINISHED, failed=True, log=reason)
