@@ -29,6 +29,7 @@ from app.tasks.decorators import TransientError
 
 log = logging.getLogger(__name__)
 SETTLE_SECONDS = 0.5
+MAX_CONNECTION_LOSSES = 3
 
 
 @dataclass
@@ -98,6 +99,7 @@ class Connection:
         self.sender = app.config["MAIL_DEFAULT_SENDER"]
         self.smtp = SmtpBatch(app.config)
         self.transient: str | None = None
+        self.losses = 0  # connections lost in a row once DATA had begun
 
     def run(self) -> None:
         """The thread's body, inside its own app context (its own DB session)."""
@@ -147,11 +149,15 @@ class Connection:
         except RecipientRefused as exc:
             return Outcome(item, REFUSED, str(exc)[:300])
         except OutcomeUnknown as exc:
+            self.losses += 1
+            if self.losses >= MAX_CONNECTION_LOSSES:  # a broken link: leave it to RQ's retry
+                self.transient = f"SMTP 연결이 {self.losses}번 연달아 끊겼습니다."
             return Outcome(item, UNKNOWN, str(exc)[:300])  # reconnects for the next one
         except TransientError as exc:
             self.smtp.close()
             self.transient = str(exc)[:300]
             return Outcome(item, PENDING, self.transient, transient=True)
+        self.losses = 0
         return Outcome(item, DELIVERED)
 
 
