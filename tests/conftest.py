@@ -130,6 +130,22 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def make_app() -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """More apps on the test's database (other settings); their connections closed after."""
+    made: list[Flask] = []
+
+    def make(overrides: dict[str, Any]) -> Flask:
+        made.append(create_app(overrides))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -26,11 +26,24 @@ from app.extensions import db
 from app.mail.jobs import send_mail
 from app.models import Delivery
 from app.tasks.service import TaskService
+from tests.conftest import skip_or_fail
 from tests.integration.helpers import ended, wait_for_task
 from tests.jobs_cancel import stubborn
 from tests.procs import alive, descendants
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any,
+                 postgres_url: str | None) -> str:
+    """Faults are about processes: SQLite unless a test asks for PostgreSQL too (the
+    database-heavy ones do), which keeps CI's time in bounds."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'faults.db'}"
+    if postgres_url is None:
+        skip_or_fail("PostgreSQL pass: set TEST_DATABASE_URL to a server (CI does)")
+    return postgres_url
 
 
 @pytest.fixture
@@ -124,6 +137,7 @@ def assert_nobody_twice(sink: Any) -> Counter[str]:
 
 # -- a crashed send is finished by another worker ---------------------------------------------
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 @pytest.mark.parametrize("connections,batch", [(1, 1), (4, 10)])
 def test_killed_mid_send_resumes_on_a_new_worker(app: Flask, smtp_sink: Any,
                                                  start_worker: Any, connections: int,

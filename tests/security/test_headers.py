@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import create_app
 from app.config import load
-from tests.conftest import AuthActions
 
 
-def test_cookie_flags_by_default(app_config: dict[str, Any], auth: AuthActions) -> None:
+def test_cookie_flags_by_default(app_config: dict[str, Any], make_app: Any) -> None:
     assert load({}, "/x")["SESSION_COOKIE_SECURE"] is True
     settings = {k: v for k, v in app_config.items() if k != "SESSION_COOKIE_SECURE"}
-    client = create_app(settings).test_client()
+    client = make_app(settings).test_client()
     cookie = client.get("/auth/login").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -24,9 +22,9 @@ def test_signed_in_pages_are_not_cached(signed_in: Any, client: Any) -> None:
         assert signed_in.get(path).headers.get("Cache-Control") == "no-store", path
 
 
-def test_hsts_only_when_configured(app_config: dict[str, Any]) -> None:
-    plain = create_app(app_config).test_client().get("/auth/login")
+def test_hsts_only_when_configured(app_config: dict[str, Any], make_app: Any) -> None:
+    plain = make_app(app_config).test_client().get("/auth/login")
     assert "Strict-Transport-Security" not in plain.headers
-    strict = create_app({**app_config, "HSTS_SECONDS": 31536000}).test_client()
+    strict = make_app({**app_config, "HSTS_SECONDS": 31536000}).test_client()
     assert strict.get("/auth/login").headers["Strict-Transport-Security"] == (
         "max-age=31536000; includeSubDomains")

@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.devstack import free_port
 from app.extensions import db
 from app.models import Task
@@ -57,9 +56,9 @@ def test_sends_are_limited_per_user(app_config: dict[str, Any], app: Flask,
 
 
 def test_a_redis_outage_does_not_lock_anyone_out(app_config: dict[str, Any],
-                                                 auth: AuthActions) -> None:
+                                                 auth: AuthActions, make_app: Any) -> None:
     auth.create()
-    away = create_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    away = make_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
     client = away.test_client()
     token = csrf_token(client)
     response = client.post("/auth/login", data={"username": "alice", "password": PASSWORD,

@@ -55,14 +55,15 @@ def test_a_cookie_signed_with_the_old_default_is_nobody(app: Flask, client: Flas
 
 
 def test_a_rotated_key_keeps_sessions_then_can_be_dropped(app_config: dict[str, Any],
-                                                         auth: AuthActions) -> None:
+                                                         auth: AuthActions,
+                                                         make_app: Any) -> None:
     old = "the-key-we-used-before-rotation"
     cookie = forged_cookie(Flask("x"), old, {"_user_id": "1:0", "_fresh": True})
     auth.create()
-    rotated = create_app({**app_config, "SECRET_KEY_FALLBACKS": [old]}).test_client()
+    rotated = make_app({**app_config, "SECRET_KEY_FALLBACKS": [old]}).test_client()
     rotated.set_cookie("session", cookie)
     assert rotated.get("/send_mail").status_code == 200
-    dropped = create_app(app_config).test_client()
+    dropped = make_app(app_config).test_client()
     dropped.set_cookie("session", cookie)
     assert dropped.get("/send_mail").status_code == 302
 
