@@ -1,6 +1,7 @@
 """Parallel delivery inside a task: up to ``MAIL_CONCURRENCY`` SMTP connections, each in a
-thread of its own that claims a batch of ``MAIL_BATCH_SIZE`` recipients (one UPDATE), sends
-them over its connection (kept for many messages, opened again after a 421 or a drop) and
+thread of its own that claims a batch of recipients (one UPDATE; as many as it sends in
+half a second, at most ``MAIL_BATCH_SIZE``, so a slow relay claims few), sends them over
+its connection (kept for many messages, opened again after a 421 or a drop) and
 settles them (one statement). A crash leaves at most each connection's batch in flight
 claimed — ``unknown``, never resent automatically — and every other recipient delivered,
 refused or still pending. Each connection looks at the stop signal and waits for the
@@ -103,14 +104,18 @@ class Connection:
 
     def run(self) -> None:
         """The thread's body, inside its own app context (its own DB session)."""
-        size = max(1, int(self.app.config["MAIL_BATCH_SIZE"]))
+        most = max(1, int(self.app.config["MAIL_BATCH_SIZE"]))
+        size = 1  # grows to what this connection sends in SETTLE_SECONDS, up to ``most``
         with self.app.app_context():
             try:
                 while not self.stop.is_set() and self.transient is None:
                     batch = claim_batch(self.task_id, size, self.sender)
                     if not batch:
                         return
+                    started = time.monotonic()
                     self.send_batch(batch)
+                    each = (time.monotonic() - started) / len(batch)
+                    size = max(1, min(most, int(SETTLE_SECONDS / max(each, 1e-4))))
             except Exception:
                 log.exception("task %s: a connection's thread failed", self.task_id)
                 self.transient = self.transient or "전송 스레드 오류"
