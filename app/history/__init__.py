@@ -7,4 +7,4 @@ from app.auth import require_login
 bp = Blueprint("history", __name__)
 bp.before_request(require_login)
 
-from app.history import routes  # noqa: E402,F401
+from app.history import detail, routes  # noqa: E402,F401

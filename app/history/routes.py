@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
 from flask import abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import Select
 
 from app.converters import MAX_PAGE, bounded_int
 from app.extensions import db
+from app.filters import user_zone_name
 from app.history import bp
-from app.models import Task
+from app.models import Delivery, Task
+from app.models.task import FINISHED, STATUSES
+from app.utils.datetime_converter import zone
 
 PER_PAGE = 20
 
 
-def _page_number() -> int:
+def page_number() -> int:
     """``?page=`` from 1 to MAX_PAGE (1 when absent); anything else is a 404."""
     raw = request.args.get("page")
     if raw is None:
@@ -24,13 +32,71 @@ def _page_number() -> int:
     return page
 
 
+def _day_start(raw: str, zone_name: str) -> datetime | None:
+    """Midnight of ``raw`` (YYYY-MM-DD) in the user's zone, in UTC; None if not a date."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    local = datetime.combine(day, time.min, tzinfo=zone(zone_name, "UTC"))
+    return local.astimezone(UTC)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(query: Select[Any], args: Mapping[str, str], zone_name: str) -> tuple[Any, list[str]]:
+    """``query`` narrowed by ``status``, ``from``, ``to`` (dates in the user's zone) and
+    ``q`` (text in a recipient or the description); and what could not be read."""
+    errors = []
+    status = args.get("status", "")
+    if status == "failed":
+        query = query.where(Task.status == FINISHED, Task.failed.is_(True))
+    elif status == FINISHED:
+        query = query.where(Task.status == FINISHED, Task.failed.is_(False))
+    elif status in STATUSES:
+        query = query.where(Task.status == status)
+    elif status:
+        errors.append(f"알 수 없는 상태입니다: {status[:20]}")
+    for name, op in (("from", "ge"), ("to", "lt")):
+        raw = args.get(name, "")
+        start = _day_start(raw, zone_name) if raw else None
+        if raw and start is None:
+            errors.append(f"날짜 형식이 올바르지 않습니다 (YYYY-MM-DD): {raw[:20]}")
+        elif start is not None:
+            bound = start if op == "ge" else start + timedelta(days=1)
+            query = query.where(Task.created_at >= bound if op == "ge"
+                                else Task.created_at < bound)
+    text = args.get("q", "").strip()[:200]
+    if text:
+        pattern = _like(text)
+        in_recipients = db.select(Delivery.id).where(
+            Delivery.task_id == Task.id, Delivery.recipient.ilike(pattern, escape="\\"))
+        query = query.where(db.or_(Task.description.ilike(pattern, escape="\\"),
+                                   in_recipients.exists()))
+    return query, errors
+
+
 @bp.get("/tasks")
 def index() -> str:
-    """The user's tasks, newest first, paged; a page past the last is a 404 (page 1 never)."""
+    """The user's tasks, newest first, filtered and paged; a page past the last is a 404
+    (page 1 never)."""
     query = (
         db.select(Task)
         .where(Task.username == current_user.username)
         .order_by(Task.created_at.desc(), Task.id.desc())
     )
-    page = db.paginate(query, page=_page_number(), per_page=PER_PAGE, error_out=True)
-    return render_template("history/index.html", page=page)
+    query, errors = filtered(query, request.args, user_zone_name())
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    if page.page > 1 and not page.items:
+        abort(404)
+    filters = {k: v for k, v in request.args.items() if k in ("status", "from", "to", "q") and v}
+    return render_template("history/index.html", page=page, filters=filters, errors=errors,
+                           statuses=STATUS_CHOICES)
+
+
+STATUS_CHOICES = [("", "모두"), ("reserved", "예약됨"), ("queued", "대기 중"),
+                  ("running", "전송 중"), ("paused", "일시 중지"), ("finished", "완료"),
+                  ("failed", "실패"), ("canceled", "취소됨")]

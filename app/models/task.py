@@ -55,6 +55,9 @@ class Task(db.Model):
     job_queue: Mapped[str | None] = mapped_column(String(32))
     job_timeout: Mapped[int | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
+    # A resend names the task it repeats (for its failed or unknown recipients).
+    resent_from: Mapped[int | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="SET NULL"))
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pause_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

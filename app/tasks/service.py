@@ -110,14 +110,17 @@ class TaskService:
 
     def enqueue_task(self, func: Callable[..., Any], *args: Any, description: str | None = None,
                      timeout: int | None = None, recipient_count: int = 0,
-                     recipients: list[str] | None = None, **kwargs: Any) -> Task:
+                     recipients: list[str] | None = None, resent_from: int | None = None,
+                     **kwargs: Any) -> Task:
         """Commit a ``queued`` Task, then enqueue ``func(*args, **kwargs)`` as its job.
 
-        ``recipients`` become the task's delivery rows, which the job reads.
+        ``recipients`` become the task's delivery rows, which the job reads; ``resent_from``
+        links a resend to the task it repeats.
         """
         check_quota(self.username, len(recipients or ()) or recipient_count)
         task = self._new_task(func, args, kwargs, description, self.queue.name, timeout,
-                              recipients, status=QUEUED, recipient_count=recipient_count)
+                              recipients, status=QUEUED, recipient_count=recipient_count,
+                              resent_from=resent_from)
         try:
             submit_job(task, self.queue_set)
         except (RedisError, OSError) as exc:

@@ -1,0 +1,56 @@
+// The task detail page: while the task is unfinished, poll its recipients and update each
+// row's outcome in place (no reload); stop once it has ended.
+(function () {
+  'use strict';
+
+  const table = document.getElementById('recipients');
+  const url = table && table.dataset.liveUrl;
+  if (!url) {
+    return;
+  }
+  const pollMs = Math.max(0.5, parseFloat(document.body.dataset.pollSeconds) || 2) * 1000;
+
+  function update(answer) {
+    const rows = new Map();
+    table.querySelectorAll('tbody tr').forEach(function (row) {
+      rows.set(row.dataset.recipient, row);
+    });
+    answer.recipients.forEach(function (entry) {
+      const row = rows.get(entry.recipient);
+      if (!row) {
+        return;
+      }
+      row.dataset.outcome = entry.outcome;
+      row.querySelector('.outcome').textContent = entry.outcome;
+      row.querySelector('.at').textContent = entry.at;
+      row.querySelector('.message-id').textContent = entry.message_id;
+      row.querySelector('.reply').textContent = entry.reply;
+    });
+    const counts = document.getElementById('task-counts');
+    if (counts) {
+      counts.dataset.delivered = answer.delivered;
+    }
+  }
+
+  async function poll() {
+    let unfinished = true;
+    try {
+      const response = await fetch(url, { credentials: 'same-origin',
+                                          headers: { Accept: 'application/json' } });
+      if (response.ok) {
+        const answer = await response.json();
+        update(answer);
+        unfinished = answer.unfinished;
+      }
+    } catch (error) {
+      // Offline for a moment: the next poll catches up.
+    }
+    if (unfinished) {
+      setTimeout(poll, pollMs);
+    } else {
+      window.location.reload();  // the final counts and the resend buttons
+    }
+  }
+
+  setTimeout(poll, pollMs);
+}());
