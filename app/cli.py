@@ -13,7 +13,7 @@ from app.models import User
 users = AppGroup("users", help="Manage accounts.")
 
 
-def create_user(username: str, password: str) -> User:
+def create_user(username: str, password: str, admin: bool = False) -> User:
     """Make an account; ValueError when the name is taken or a field is empty."""
     username = username.strip()
     if not username or not password:
@@ -23,7 +23,7 @@ def create_user(username: str, password: str) -> User:
     if User.by_username(username) is not None:
         raise ValueError(f"이미 있는 이름입니다: {username}")
     check_password(password, username, current_app.config["PASSWORD_MIN_LENGTH"])
-    user = User(username=username)
+    user = User(username=username, is_admin=admin)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
@@ -33,10 +33,11 @@ def create_user(username: str, password: str) -> User:
 @users.command("create")
 @click.argument("name")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def create_command(name: str, password: str) -> None:
+@click.option("--admin", is_flag=True, help="May open the operator view (/admin/).")
+def create_command(name: str, password: str, admin: bool) -> None:
     """Create an account NAME."""
     try:
-        create_user(name, password)
+        create_user(name, password, admin)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created user {name}")

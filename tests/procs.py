@@ -43,3 +43,19 @@ def kill_leftovers(pids: set[int]) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def kill_family(pid: int) -> set[int]:
+    """SIGKILL ``pid`` (a process we started) and then every descendant; wait until all are
+    gone; the pids. The parent goes first, so a supervisor cannot start a replacement for a
+    child it saw die."""
+    from app.devstack import wait_until
+
+    family = descendants(pid) | {pid}
+    for victim in [pid, *sorted(family - {pid})]:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait_until(lambda: not any(alive(p) for p in family), 10, "the killed processes")
+    return family

@@ -17,6 +17,9 @@ from app.worker.lifeline import die_with_parent
 # RQ beats every 30 s while a job runs; a few seconds lets the reconciler tell a dead
 # worker from a busy one in WORKER_STALE_SECONDS instead of minutes.
 JOB_MONITORING_INTERVAL = 2
+# An idle worker beats every WORKER_TTL - 15 s (RQ: 405 s), so the operator view can tell
+# a live idle worker from a dead one.
+WORKER_TTL = 30
 
 
 class AppWorker(Worker):
@@ -37,6 +40,7 @@ class AppWorker(Worker):
         # Whatever RQ's CLI passes (pickle, 30 s): JSON jobs only, and a frequent heartbeat.
         kwargs["serializer"] = SERIALIZER
         kwargs["job_monitoring_interval"] = JOB_MONITORING_INTERVAL
+        kwargs["worker_ttl"] = WORKER_TTL
         if args:  # by name, so every queue reads and writes with our serializer
             args = ([q.name if isinstance(q, Queue) else q for q in _as_list(args[0])],
                     *args[1:])

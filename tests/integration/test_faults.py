@@ -29,7 +29,7 @@ from app.tasks.service import TaskService
 from tests.conftest import skip_or_fail
 from tests.integration.helpers import ended, wait_for_task
 from tests.jobs_cancel import stubborn
-from tests.procs import alive, descendants
+from tests.procs import alive, descendants, kill_family
 
 pytestmark = pytest.mark.integration
 
@@ -90,18 +90,6 @@ def lateness(sink: Any, recipient: str, due: datetime, timeout: float) -> float:
     """Seconds between ``due`` and the mail's arrival at the sink (waits for it)."""
     wait_until(lambda: sink.handler.arrivals(recipient), timeout, f"the mail to {recipient}")
     return sink.handler.arrivals(recipient)[0] - due.timestamp()
-
-
-def kill_family(pid: int) -> set[int]:
-    """SIGKILL ``pid`` and every descendant (the deepest first); the pids."""
-    family = descendants(pid) | {pid}
-    for victim in sorted(family, reverse=True):
-        try:
-            os.kill(victim, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    wait_until(lambda: not any(alive(p) for p in family), 10, "the killed processes")
-    return family
 
 
 def scheduler_lock_holder_pid(conn: Redis) -> int | None:

@@ -1,0 +1,82 @@
+"""The operator view: admins only (404 for everyone else); live workers, the scheduler's
+holder, and the jobs that need a decision — a worker killed with SIGKILL leaves the view
+and its job shows as abandoned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import SimpleWorker
+
+from app.queue import SERIALIZER, queues
+from app.tasks.service import TaskService
+from tests import jobs
+from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.integration.helpers import task, wait_for_task
+from tests.jobs_cancel import stubborn
+from tests.procs import descendants, kill_family
+
+
+@pytest.fixture
+def admin(app: Flask, client: FlaskClient, auth: AuthActions, runner: Any) -> FlaskClient:
+    result = runner.invoke(args=["users", "create", "root", "--password", PASSWORD, "--admin"])
+    assert result.exit_code == 0, result.output
+    auth.login("root")
+    return client
+
+
+def test_everyone_but_admins_gets_404(app: Flask, client: FlaskClient,
+                                      auth: AuthActions) -> None:
+    assert client.get("/admin/").status_code == 404
+    auth.create()
+    auth.login()
+    assert client.get("/admin/").status_code == 404
+    token = csrf_token(client, "/send_mail")
+    for action in ("requeue", "delete"):
+        assert client.post(f"/admin/jobs/1/{action}", data={"csrf_token": token}
+                           ).status_code == 404
+    assert "운영" not in client.get("/send_mail").get_data(as_text=True)
+
+
+def test_a_killed_worker_leaves_and_its_job_is_abandoned(app: Flask, admin: FlaskClient,
+                                                         start_worker: Any,
+                                                         redis_conn: Redis) -> None:
+    process = start_worker()
+    with app.app_context():
+        task_id = TaskService("root").enqueue_task(stubborn, 60, description="long").id
+    wait_for_task(app, task_id, lambda t: t.status == "running", what="the job to run")
+    page = admin.get("/admin/").get_data(as_text=True)
+    family = descendants(process.pid) | {process.pid}
+    assert any(f'data-pid="{pid}"' in page for pid in family)
+    assert "잠금을 가진 스케줄러:" in page
+
+    kill_family(process.pid)
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert not any(f'data-pid="{pid}"' in page for pid in family)
+    assert f'data-job="{task_id}" data-kind="abandoned"' in page
+
+    token = csrf_token(admin, "/admin/")
+    assert admin.post(f"/admin/jobs/{task_id}/delete", data={"csrf_token": token}
+                      ).status_code == 302
+    ended = task(app, task_id)
+    assert (ended.status, ended.failed) == ("finished", True)
+
+
+def test_a_failed_job_can_be_requeued(app: Flask, admin: FlaskClient, redis_conn: Redis) -> None:
+    with app.app_context():
+        task_id = TaskService("root").enqueue_task(jobs.fails, "boom", description="x").id
+        queue_set = queues()
+        SimpleWorker(queue_set.ordered(), connection=queue_set.connection,
+                     serializer=SERIALIZER).work(burst=True)
+    assert task(app, task_id).failed
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert f'data-job="{task_id}" data-kind="failed"' in page and "boom" in page
+    token = csrf_token(admin, "/admin/")
+    admin.post(f"/admin/jobs/{task_id}/requeue", data={"csrf_token": token})
+    assert (task(app, task_id).status, task(app, task_id).failed) == ("queued", False)
+    with app.app_context():
+        assert str(task_id) in queues()["default"].job_ids
