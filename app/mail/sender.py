@@ -50,21 +50,25 @@ def _header(value: str) -> str:
 
 
 def build_message(mail: RenderedMail, sender: str, recipient: str, msg_id: str) -> Message:
-    """A multipart/alternative message (text, then HTML) for one recipient.
+    """A multipart/alternative message (text, then HTML) for one recipient; text alone when
+    the template has no HTML part.
 
     Built with the ``email.mime`` classes: a third of the cost of ``EmailMessage`` with
     ``set_content``, which showed up as most of the time per message (docs/BENCHMARKS.md).
     """
     if not recipient.isascii():
         raise ValueError(f"주소가 ASCII가 아닙니다: {recipient}")
-    message = MIMEMultipart("alternative")
+    if mail.html:
+        message: Message = MIMEMultipart("alternative")
+        message.attach(MIMEText(mail.text, "plain", "utf-8"))
+        message.attach(MIMEText(mail.html, "html", "utf-8"))
+    else:
+        message = MIMEText(mail.text, "plain", "utf-8")
     message["Subject"] = _header(mail.subject)
     message["From"] = formataddr(parseaddr(sender))  # a non-ASCII name is encoded
     message["To"] = recipient
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = msg_id
-    message.attach(MIMEText(mail.text, "plain", "utf-8"))
-    message.attach(MIMEText(mail.html, "html", "utf-8"))
     return message
 
 

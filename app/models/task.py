@@ -27,6 +27,8 @@ IN_REDIS = (RESERVED, QUEUED, RUNNING)
 PENDING, SENDING, DELIVERED, REFUSED, UNKNOWN = (
     "pending", "sending", "delivered", "refused", "unknown",
 )
+# Skipped: the address is on the sender's suppression list (it asked to be left alone).
+SUPPRESSED = "suppressed"
 
 
 class Task(db.Model):
@@ -55,6 +57,9 @@ class Task(db.Model):
     job_queue: Mapped[str | None] = mapped_column(String(32))
     job_timeout: Mapped[int | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
+    # The mail template as it was when the task was made (MailTemplate.snapshot); NULL for
+    # tasks made before templates were data, which name a built-in in their job.
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # A resend names the task it repeats (for its failed or unknown recipients).
     resent_from: Mapped[int | None] = mapped_column(
         ForeignKey("tasks.id", ondelete="SET NULL"))
@@ -151,6 +156,8 @@ class Delivery(db.Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     recipient: Mapped[str] = mapped_column(String(320))
+    # The recipient's own template variables (a CSV row's columns but ``email``).
+    fields: Mapped[dict[str, str] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(255))
