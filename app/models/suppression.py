@@ -1,0 +1,93 @@
+"""The suppression list: per sending account, the addresses that asked to be left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.task import PENDING, SUPPRESSED, Delivery
+from app.models.types import UTCDateTime, utcnow
+
+UNSUBSCRIBE, MANUAL = "unsubscribe", "manual"
+SOURCES = (UNSUBSCRIBE, MANUAL)
+SUPPRESSED_ERROR = "수신 거부 목록에 있는 주소라 보내지 않았습니다."
+
+
+class Suppression(db.Model):
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("owner", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The sending account (a username): each sender keeps a list of its own.
+    owner: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(320))  # lower-cased
+    source: Mapped[str] = mapped_column(String(16))  # unsubscribe | manual
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @classmethod
+    def add(cls, owner: str, addresses: Iterable[str], source: str) -> int:
+        """Put ``addresses`` on ``owner``'s list (those already there stay as they are);
+        commit. How many were new."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown suppression source: {source}")
+        wanted = {address.strip().lower() for address in addresses if address.strip()}
+        if not wanted:
+            return 0
+        known = set(db.session.scalars(db.select(cls.address).where(
+            cls.owner == owner, cls.address.in_(wanted))))
+        new = sorted(wanted - known)
+        db.session.add_all(cls(owner=owner, address=address, source=source) for address in new)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Another request added one of them meanwhile (two clicks on one link): go one
+            # by one, so each insert either lands or finds its row already there.
+            db.session.rollback()
+            return sum(cls._add_one(owner, address, source) for address in new)
+        return len(new)
+
+    @classmethod
+    def _add_one(cls, owner: str, address: str, source: str) -> bool:
+        db.session.add(cls(owner=owner, address=address, source=source))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
+
+    @classmethod
+    def remove(cls, owner: str, address: str) -> bool:
+        """Take ``address`` off ``owner``'s list; commit. False when it was not there."""
+        result = db.session.execute(
+            db.delete(cls).where(cls.owner == owner, cls.address == address.strip().lower())
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        return result.rowcount > 0
+
+    @classmethod
+    def owned_or_404(cls, entry_id: int, owner: str) -> Suppression:
+        """The entry, if it is on ``owner``'s list; another user's answers 404."""
+        return db.one_or_404(db.select(cls).filter_by(id=entry_id, owner=owner))
+
+    @classmethod
+    def apply(cls, task_id: int, owner: str) -> int:
+        """Mark the task's pending deliveries to addresses on ``owner``'s list as
+        ``suppressed`` (never sent, never counted delivered or failed); commit. How many.
+
+        One UPDATE, run when the job starts: a reservation checks the list when it fires.
+        """
+        listed = db.select(cls.address).where(cls.owner == owner)
+        result = db.session.execute(
+            db.update(Delivery)
+            .where(Delivery.task_id == task_id, Delivery.status == PENDING,
+                   db.func.lower(Delivery.recipient).in_(listed))
+            .values(status=SUPPRESSED, error=SUPPRESSED_ERROR, updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        return result.rowcount
