@@ -39,7 +39,21 @@ def security(get: Any) -> dict[str, Any]:
         "RATELIMIT_LOGIN_IP": get("RATELIMIT_LOGIN_IP", "20 per minute;200 per day"),
         "RATELIMIT_LOGIN_USER": get("RATELIMIT_LOGIN_USER", "5 per minute;30 per hour"),
         "RATELIMIT_SEND": get("RATELIMIT_SEND", "30 per minute;300 per hour"),
+        "RATELIMIT_PREVIEW": get("RATELIMIT_PREVIEW", "120 per minute"),
+        "RATELIMIT_TEMPLATES": get("RATELIMIT_TEMPLATES", "60 per minute"),
         "PASSWORD_MIN_LENGTH": int(get("PASSWORD_MIN_LENGTH", "12")),
+    }
+
+
+def deliverability(get: Any) -> dict[str, Any]:
+    """Unsubscribe links and DKIM signing (docs/UNSUBSCRIBE.md); empty DKIM values: off."""
+    return {
+        # Where recipients reach the app: the base of every unsubscribe link in a message.
+        "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "MAIL_UNSUBSCRIBE_MAILTO": get("MAIL_UNSUBSCRIBE_MAILTO", ""),
+        "MAIL_DKIM_SELECTOR": get("MAIL_DKIM_SELECTOR", ""),
+        "MAIL_DKIM_DOMAIN": get("MAIL_DKIM_DOMAIN", ""),
+        "MAIL_DKIM_PRIVATE_KEY_PATH": get("MAIL_DKIM_PRIVATE_KEY_PATH", ""),
     }
 
 
@@ -92,6 +106,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "RESERVATION_MAX_DAYS": int(get("RESERVATION_MAX_DAYS", "30")),
         "NOTIFICATION_POLL_SECONDS": float(get("NOTIFICATION_POLL_SECONDS", "2")),
         "OUTBOX_DIR": get("OUTBOX_DIR") or None,
+        **deliverability(get),
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         **security(get),
