@@ -74,7 +74,26 @@ def reconcile_command() -> None:
                f"ended {counts['ended']} task(s)")
 
 
+dkim_group = AppGroup("dkim", help="DKIM signing (MAIL_DKIM_*).")
+
+
+@dkim_group.command("dns")
+def dkim_dns_command() -> None:
+    """Print the DNS TXT record that publishes the configured DKIM key."""
+    from app.mail.dkim import DkimConfigError, DkimSigner, dns_record
+
+    try:
+        signer = DkimSigner.from_config(current_app.config)
+    except DkimConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if signer is None:
+        raise click.ClickException("DKIM is off: set MAIL_DKIM_SELECTOR, MAIL_DKIM_DOMAIN "
+                                   "and MAIL_DKIM_PRIVATE_KEY_PATH")
+    click.echo(dns_record(signer.private_key_pem, signer.selector, signer.domain))
+
+
 def register(app: Flask) -> None:
     """Attach the CLI groups to ``app``."""
     app.cli.add_command(users)
     app.cli.add_command(tasks)
+    app.cli.add_command(dkim_group)
