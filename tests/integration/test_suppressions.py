@@ -4,6 +4,7 @@ forged tokens, owners, and the job-start step that skips listed recipients."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -161,3 +162,13 @@ def test_list_pages(app: Flask, signed_in: FlaskClient) -> None:
     assert second.count('data-address="') == 1 and "2 / 2" in second
     assert signed_in.get("/suppressions?page=3").status_code == 404
     assert signed_in.get("/suppressions?page=x").status_code == 404
+
+
+def test_add_racing_another_request_still_counts_right(app: Flask, monkeypatch: Any) -> None:
+    with app.app_context():
+        Suppression.add("alice", ["a@x.io"], "unsubscribe")
+        # The other request's row lands between our look-up and our insert.
+        monkeypatch.setattr(db.session, "scalars", lambda *args, **kwargs: iter(()))
+        assert Suppression.add("alice", ["a@x.io", "b@x.io"], "unsubscribe") == 1
+    monkeypatch.undo()
+    assert listed(app) == {"a@x.io": "unsubscribe", "b@x.io": "unsubscribe"}
