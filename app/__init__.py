@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.history import bp as history_bp
+    from app.mail_templates import bp as mail_templates_bp
     from app.mail_ui import bp as mail_ui_bp
     from app.notifications import bp as notifications_bp
     from app.outbox import bp as outbox_bp
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(mail_ui_bp)
+    app.register_blueprint(mail_templates_bp)
     app.register_blueprint(history_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(outbox_bp)

@@ -39,6 +39,8 @@ def security(get: Any) -> dict[str, Any]:
         "RATELIMIT_LOGIN_IP": get("RATELIMIT_LOGIN_IP", "20 per minute;200 per day"),
         "RATELIMIT_LOGIN_USER": get("RATELIMIT_LOGIN_USER", "5 per minute;30 per hour"),
         "RATELIMIT_SEND": get("RATELIMIT_SEND", "30 per minute;300 per hour"),
+        "RATELIMIT_PREVIEW": get("RATELIMIT_PREVIEW", "120 per minute"),
+        "RATELIMIT_TEMPLATES": get("RATELIMIT_TEMPLATES", "60 per minute"),
         "PASSWORD_MIN_LENGTH": int(get("PASSWORD_MIN_LENGTH", "12")),
     }
 

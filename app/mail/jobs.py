@@ -17,12 +17,12 @@ from typing import Any
 from flask import current_app
 
 from app.extensions import db
-from app.mail.catalog import render
 from app.mail.pool import Outgoing, run_connections
 from app.mail.rate import SendRate
 from app.mail.recipients import display
+from app.mail.render import compile_mail
 from app.mail.sender import build_message
-from app.models import Delivery
+from app.models import Delivery, MailTemplate, Task
 from app.models.task import PENDING, REFUSED, SENDING, UNKNOWN
 from app.tasks.decorators import (
     ProgressReporter,
@@ -58,14 +58,30 @@ def _outcome(task_id: int, total: int) -> dict[str, Any]:
     return result
 
 
-class Composer:
-    """Makes one recipient's message (called from the connections' threads)."""
+def task_template(task_id: int, template_name: str, owner: str) -> dict[str, Any]:
+    """The template a task sends: the snapshot it was made with; a task made before
+    templates were data names a built-in instead."""
+    snapshot = db.session.scalar(db.select(Task.template).where(Task.id == task_id))
+    if snapshot:
+        return snapshot
+    template = MailTemplate.named(template_name, owner)
+    if template is None:
+        raise LookupError(f"템플릿을 찾을 수 없습니다: {template_name}")
+    return template.snapshot()
 
-    def __init__(self, template_name: str, sender_name: str, sender: str) -> None:
-        self.template_name, self.sender_name, self.sender = template_name, sender_name, sender
+
+class Composer:
+    """Makes one recipient's message (called from the connections' threads); a recipient
+    whose mail cannot be rendered fails alone, with the reason."""
+
+    def __init__(self, template: dict[str, Any], sender_name: str, sender: str) -> None:
+        self.mail = compile_mail(template)
+        self.sender_name, self.sender = sender_name, sender
 
     def __call__(self, item: Outgoing) -> Message:
-        mail = render(self.template_name, recipient=item.recipient, sender_name=self.sender_name)
+        context = {**(item.fields or {}), "email": item.recipient,
+                   "recipient": item.recipient, "sender_name": self.sender_name}
+        mail = self.mail.render(context)
         return build_message(mail, self.sender, item.recipient, item.message_id)
 
 
@@ -88,7 +104,8 @@ def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
             note = RATE_NOTE if rate.waited > 1 else None
             progress.report(total - _count(task_id, PENDING, SENDING), note=note)
 
-        composer = Composer(template_name, sender_name, app.config["MAIL_DEFAULT_SENDER"])
+        composer = Composer(task_template(task_id, template_name, sender_name), sender_name,
+                            app.config["MAIL_DEFAULT_SENDER"])
         with StopWatch(app, task_id) as watch:
             transient = run_connections(app, task_id, pending, composer, watch.event, rate,
                                         on_tick)

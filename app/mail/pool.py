@@ -40,6 +40,7 @@ class Outgoing:
     delivery_id: int
     recipient: str
     message_id: str
+    fields: dict[str, str] | None = None  # the recipient's own template variables
 
 
 @dataclass
@@ -67,11 +68,11 @@ def claim_batch(task_id: int, size: int, sender: str) -> list[Outgoing]:
         claimed = db.session.execute(
             db.update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
             .values(status=SENDING, updated_at=utcnow())
-            .returning(Delivery.id, Delivery.recipient, Delivery.position)
+            .returning(Delivery.id, Delivery.recipient, Delivery.position, Delivery.fields)
             .execution_options(synchronize_session=False)).all()
         db.session.commit()
-    return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender))
-            for row in sorted(claimed, key=lambda r: r.position)]
+    return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender),
+                     row.fields) for row in sorted(claimed, key=lambda r: r.position)]
 
 
 def settle(outcomes: list[Outcome]) -> None:

@@ -1,9 +1,13 @@
 """Reading the recipient field: split, trim, validate (only what our SMTP path can send:
-ASCII local parts, domains in their IDNA ASCII form), de-duplicate."""
+ASCII local parts, domains in their IDNA ASCII form), de-duplicate; or, when its first line
+is a header starting with ``email``, CSV whose other columns are each recipient's fields."""
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -48,6 +52,108 @@ def parse_recipients(raw: str | None, limit: int) -> list[str]:
     if not found:
         raise ValueError("받는 사람을 한 명 이상 입력하세요.")
     return list(found.values())
+
+
+MAX_FIELD = 1000  # characters in one CSV cell
+RESERVED_COLUMNS = frozenset({"recipient", "sender_name", "unsubscribe_url"})
+
+
+@dataclass
+class RecipientList:
+    """Who a send goes to: the addresses, and (from CSV) each one's own fields."""
+
+    addresses: list[str]
+    columns: list[str] = field(default_factory=list)  # CSV columns but ``email``
+    fields: list[dict[str, str]] | None = None  # one per address, in order
+
+    def check_fields(self, used: Iterable[str]) -> None:
+        """ValueError naming the fields a template uses that the list does not give."""
+        missing = sorted(set(used) - set(self.columns))
+        if not missing:
+            return
+        names = ", ".join(missing)
+        if self.fields is None:
+            raise ValueError(f"템플릿이 받는 사람 필드({names})를 씁니다. 받는 사람을 "
+                             f"'email,{','.join(missing)}' 머리줄로 시작하는 CSV로 입력하세요.")
+        raise ValueError(f"1번째 줄: 템플릿이 쓰는 필드({names})가 CSV 머리줄에 없습니다.")
+
+
+def _delimiter(raw: str | None) -> str | None:
+    """The delimiter when the text's first line is a header whose first column is ``email``
+    (comma; tab as a spreadsheet pastes; semicolon as some exports write), else None."""
+    for line in (raw or "").lstrip("\ufeff").splitlines():
+        if line.strip():
+            head = line.strip().lower()
+            if head == "email":
+                return ","
+            if head.startswith("email") and head[5:6] in (",", "\t", ";"):
+                return head[5]
+            return None
+    return None
+
+
+def is_csv(raw: str | None) -> bool:
+    """True when the recipient text is CSV (its first line a header starting ``email``)."""
+    return _delimiter(raw) is not None
+
+
+def _header(row: list[str]) -> list[str]:
+    names = [name.strip() for name in row]
+    for name in names[1:]:
+        if not name:
+            raise ValueError("1번째 줄: 머리줄에 이름이 없는 열이 있습니다.")
+        if name.lower() == "email" or name in RESERVED_COLUMNS:
+            raise ValueError(f"1번째 줄: 열 이름 '{name[:50]}'은(는) 쓸 수 없습니다"
+                             f"(email, {', '.join(sorted(RESERVED_COLUMNS))}는 예약된 이름).")
+    if len(set(names)) != len(names):
+        raise ValueError("1번째 줄: 머리줄에 같은 이름의 열이 두 번 있습니다.")
+    return names[1:]
+
+
+def parse_csv(raw: str, limit: int, delimiter: str = ",") -> RecipientList:
+    """A CSV recipient list (header ``email,...``), every row checked.
+
+    Raises ValueError naming the line of the first problem: a bad address, a row with
+    another number of columns than the header, a repeated address, a cell too long.
+    """
+    reader = csv.reader(raw.lstrip("\ufeff").replace("\r\n", "\n").split("\n"),
+                        delimiter=delimiter)
+    columns: list[str] | None = None
+    seen: dict[str, int] = {}
+    result = RecipientList(addresses=[], fields=[])
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if columns is None:
+            columns = result.columns = _header(row)
+            continue
+        if len(row) != len(columns) + 1:
+            raise ValueError(f"{line}번째 줄: 열이 {len(row)}개입니다(머리줄은 "
+                             f"{len(columns) + 1}개).")
+        try:
+            address = _sendable(row[0].strip())
+        except ValueError as exc:
+            raise ValueError(f"{line}번째 줄: {exc}") from None
+        if (earlier := seen.setdefault(address.lower(), line)) != line:
+            raise ValueError(f"{line}번째 줄: {address}은(는) {earlier}번째 줄에 이미 있습니다.")
+        if any(len(cell) > MAX_FIELD for cell in row):
+            raise ValueError(f"{line}번째 줄: 한 칸은 {MAX_FIELD}자를 넘을 수 없습니다.")
+        if len(seen) > limit:
+            raise ValueError(f"받는 사람은 한 번에 {limit}명까지 보낼 수 있습니다.")
+        result.addresses.append(address)
+        assert result.fields is not None
+        result.fields.append(dict(zip(columns, (cell.strip() for cell in row[1:]), strict=True)))
+    if not result.addresses:
+        raise ValueError("받는 사람을 한 명 이상 입력하세요(CSV 머리줄 다음 줄부터).")
+    return result
+
+
+def read_recipients(raw: str | None, limit: int) -> RecipientList:
+    """The recipient field as the send form takes it: CSV with a header, else addresses."""
+    if delimiter := _delimiter(raw):
+        return parse_csv(raw or "", limit, delimiter)
+    return RecipientList(addresses=parse_recipients(raw, limit))
 
 
 def display(recipients: list[str], shown: int = 3) -> str:

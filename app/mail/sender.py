@@ -17,7 +17,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from types import TracebackType
 from typing import Any
 
-from app.mail.catalog import RenderedMail
+from app.mail.render import RenderedMail
 from app.tasks.decorators import TransientError
 
 WIRE_POLICY = compat32.clone(linesep="\r\n")

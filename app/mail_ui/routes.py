@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import limiter
 from app.filters import local_text
-from app.mail.catalog import TEMPLATES
 from app.mail.jobs import send_mail as send_mail_job
-from app.mail.recipients import display, parse_recipients
+from app.mail.recipients import display
+from app.mail.render import compile_mail
 from app.mail_ui import bp
 from app.mail_ui.forms import SendMailForm
-from app.models import Task
+from app.mail_ui.plan import plan_send
+from app.models import MailTemplate, Task
 from app.models.task import IN_PROGRESS, RESERVED
 from app.tasks.service import EnqueueError, TaskService
 from app.utils.datetime_converter import parse_local_datetime, zone
@@ -21,7 +24,10 @@ from app.utils.datetime_converter import parse_local_datetime, zone
 
 def _form() -> SendMailForm:
     form = SendMailForm()
-    form.template_name.choices = [(name, t.label) for name, t in TEMPLATES.items()]
+    form.template_name.choices = [(t.name, t.title)
+                                  for t in MailTemplate.visible_to(current_user.username)]
+    if request.method == "GET" and request.args.get("template"):
+        form.template_name.data = request.args["template"]  # "send with this template"
     if not form.timezone.data:
         form.timezone.data = current_app.config["APP_TIMEZONE"]
     return form
@@ -71,21 +77,20 @@ def _per_user() -> str:
 @bp.post("/send_mail")
 @limiter.limit(_send_limit, key_func=_per_user)
 def send_mail_post() -> Response:
-    """Send now or reserve: validate, then hand the job to TaskService."""
+    """Send now or reserve: check the whole plan, then hand the job to TaskService."""
     form = _form()
-    template_name = form.template_name.data or ""
+    template_name = (form.template_name.data or "")[:64]
     shown = (form.recipient.data or "").strip()[:200]
     try:
-        recipients = parse_recipients(form.recipient.data,
-                                      current_app.config["MAIL_MAX_RECIPIENTS"])
-        shown = display(recipients)
-        if template_name not in TEMPLATES:
-            raise ValueError(f"알 수 없는 템플릿입니다: {template_name[:50]}")
+        plan = plan_send(form, current_user.username)
+        shown = display(plan.addresses)
         zone_name = _zone_name(form.timezone.data)
+        count = len(plan.addresses)
         job = (send_mail_job, template_name, current_user.username)
         # RQ's default 180 s would kill a long batch on a slow server part way.
-        options = {"recipients": recipients, "timeout": 300 + 5 * len(recipients),
-                   "description": f"[{template_name}] 템플릿 메일을 {len(recipients)}명에게 전송"}
+        options = {"recipients": plan.addresses, "fields": plan.recipients.fields,
+                   "template": plan.template.snapshot(), "timeout": 300 + 5 * count,
+                   "description": f"[{template_name}] 템플릿 메일을 {count}명에게 전송"}
         if form.is_scheduled.data:
             when = parse_local_datetime(form.scheduled_time.data or "", zone_name)
             TaskService(current_user.username).reserve_task(when, *job, **options)
@@ -101,6 +106,27 @@ def send_mail_post() -> Response:
     else:
         flash(message, "success")
     return _back()
+
+
+def _preview_limit() -> str:
+    return current_app.config["RATELIMIT_PREVIEW"]
+
+
+@bp.post("/send_mail/preview")
+@limiter.limit(_preview_limit, key_func=_per_user)
+def preview() -> tuple[dict[str, Any], int]:
+    """The mail recipient ``index`` would get, rendered as the worker will; queues nothing."""
+    form = _form()
+    try:
+        plan = plan_send(form, current_user.username)
+        count = len(plan.addresses)
+        index = min(max(int(request.form.get("index") or 0), 0), count - 1)
+        mail = compile_mail(plan.template.snapshot()).render(
+            plan.context(index, current_user.username))
+    except ValueError as exc:
+        return {"error": str(exc)}, 400
+    return {"subject": mail.subject, "text": mail.text, "html": mail.html or "",
+            "recipient": plan.addresses[index], "index": index, "count": count}, 200
 
 
 def _answer(ok: bool, message: str) -> Response | tuple[dict[str, object], int]:

@@ -5,11 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
+
+# The templates every user sees, read-only (the two the seeds shipped as files).
+BUILTINS: list[dict[str, str]] = [
+    {
+        "name": "welcome",
+        "label": "환영 메일 (welcome)",
+        "subject": "Mailroom에 오신 것을 환영합니다",
+        "body_text": "환영합니다!\n\n{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.\n"
+                     "이 메일은 {{ sender_name }} 님이 보냈습니다.",
+        "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>환영합니다!</h1>\n"
+                     "<p>{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.</p>\n"
+                     "<p>이 메일은 {{ sender_name }} 님이 보냈습니다.</p>\n</body></html>",
+    },
+    {
+        "name": "notice",
+        "label": "공지 메일 (notice)",
+        "subject": "[공지] Mailroom 서비스 안내",
+        "body_text": "공지\n\n{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.\n"
+                     "보낸 사람: {{ sender_name }}",
+        "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>공지</h1>\n"
+                     "<p>{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.</p>\n"
+                     "<p>보낸 사람: {{ sender_name }}</p>\n</body></html>",
+    },
+]
+
+
+def builtin_rows() -> list[dict[str, Any]]:
+    """The built-ins as rows to insert (a migration, or ``create_all``)."""
+    now = utcnow()
+    return [{**row, "owner": None, "created_at": now, "updated_at": now} for row in BUILTINS]
 
 
 class MailTemplate(db.Model):
@@ -63,3 +93,10 @@ class MailTemplate(db.Model):
         """A template ``username`` may look at: their own or a built-in; else 404."""
         return db.one_or_404(db.select(cls).where(
             cls.id == template_id, db.or_(cls.owner.is_(None), cls.owner == username)))
+
+
+@event.listens_for(MailTemplate.__table__, "after_create")
+def _install_builtins(table: Any, connection: Any, **_: Any) -> None:
+    """A schema made by ``create_all`` (tests, a quick start) has the built-ins too;
+    ``flask db upgrade`` inserts them in its migration."""
+    connection.execute(table.insert(), builtin_rows())

@@ -78,9 +78,10 @@ class TaskService:
 
     def _new_task(self, func: Callable[..., Any], args: tuple[Any, ...],
                   kwargs: dict[str, Any], description: str | None, queue_name: str,
-                  timeout: int | None, recipients: list[str] | None, **columns: Any) -> Task:
-        """Commit the Task with its whole job (and its recipients): Redis can lose the job,
-        the database can give it again."""
+                  timeout: int | None, recipients: list[str] | None,
+                  fields: list[dict[str, str]] | None = None, **columns: Any) -> Task:
+        """Commit the Task with its whole job (and its recipients, each with its own template
+        fields): Redis can lose the job, the database can give it again."""
         if not description:
             raise ValueError("Description required to start background job")
         task = Task(name=func.__name__, description=description, username=self.username,
@@ -93,7 +94,8 @@ class TaskService:
         db.session.flush()
         if recipients:
             db.session.execute(db.insert(Delivery), [
-                {"task_id": task.id, "position": i, "recipient": r, "status": PENDING}
+                {"task_id": task.id, "position": i, "recipient": r, "status": PENDING,
+                 "fields": fields[i] if fields else None}
                 for i, r in enumerate(recipients)])
         db.session.commit()
         return task
@@ -111,16 +113,18 @@ class TaskService:
     def enqueue_task(self, func: Callable[..., Any], *args: Any, description: str | None = None,
                      timeout: int | None = None, recipient_count: int = 0,
                      recipients: list[str] | None = None, resent_from: int | None = None,
-                     **kwargs: Any) -> Task:
+                     fields: list[dict[str, str]] | None = None,
+                     template: dict[str, Any] | None = None, **kwargs: Any) -> Task:
         """Commit a ``queued`` Task, then enqueue ``func(*args, **kwargs)`` as its job.
 
-        ``recipients`` become the task's delivery rows, which the job reads; ``resent_from``
-        links a resend to the task it repeats.
+        ``recipients`` (with their ``fields``) become the task's delivery rows, which the
+        job reads, as it reads ``template`` (a MailTemplate snapshot) from the Task;
+        ``resent_from`` links a resend to the task it repeats.
         """
         check_quota(self.username, len(recipients or ()) or recipient_count)
         task = self._new_task(func, args, kwargs, description, self.queue.name, timeout,
-                              recipients, status=QUEUED, recipient_count=recipient_count,
-                              resent_from=resent_from)
+                              recipients, fields, status=QUEUED, template=template,
+                              recipient_count=recipient_count, resent_from=resent_from)
         try:
             submit_job(task, self.queue_set)
         except (RedisError, OSError) as exc:
@@ -141,13 +145,15 @@ class TaskService:
     def reserve_task(self, scheduled_time: datetime, func: Callable[..., Any], *args: Any,
                      description: str | None = None, timeout: int | None = None,
                      recipient_count: int = 0, recipients: list[str] | None = None,
-                     **kwargs: Any) -> Task:
-        """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware)."""
+                     fields: list[dict[str, str]] | None = None,
+                     template: dict[str, Any] | None = None, **kwargs: Any) -> Task:
+        """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware);
+        the rest as ``enqueue_task``."""
         self.check_time(scheduled_time)
         check_quota(self.username, len(recipients or ()) or recipient_count, reservation=True)
         task = self._new_task(func, args, kwargs, description, RESERVE_QUEUE, timeout,
-                              recipients, status=RESERVED, reserved_at=scheduled_time,
-                              recipient_count=recipient_count)
+                              recipients, fields, status=RESERVED, reserved_at=scheduled_time,
+                              template=template, recipient_count=recipient_count)
         try:
             submit_job(task, self.queue_set)
         except (RedisError, OSError) as exc:

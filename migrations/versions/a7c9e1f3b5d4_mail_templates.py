@@ -5,10 +5,12 @@ Revises: f6b8d0e2a4c3
 Create Date: 2026-12-03 20:30:00
 
 """
-from datetime import datetime, timezone
-
 from alembic import op
 import sqlalchemy as sa
+
+# The two templates the app shipped as files, as they were: tasks made before this
+# migration name them in their job and keep sending with them.
+from app.models.template import builtin_rows
 
 
 # revision identifiers, used by Alembic.
@@ -16,32 +18,6 @@ revision = 'a7c9e1f3b5d4'
 down_revision = 'f6b8d0e2a4c3'
 branch_labels = None
 depends_on = None
-
-# The two templates the app shipped as files, as they were: tasks made before this
-# migration name them in their job and keep sending with them.
-BUILTINS = [
-    {
-        "name": "welcome",
-        "label": "환영 메일 (welcome)",
-        "subject": "Mailroom에 오신 것을 환영합니다",
-        "body_text": "환영합니다!\n\n{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.\n"
-                     "이 메일은 {{ sender_name }} 님이 보냈습니다.",
-        "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>환영합니다!</h1>\n"
-                     "<p>{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.</p>\n"
-                     "<p>이 메일은 {{ sender_name }} 님이 보냈습니다.</p>\n</body></html>",
-    },
-    {
-        "name": "notice",
-        "label": "공지 메일 (notice)",
-        "subject": "[공지] Mailroom 서비스 안내",
-        "body_text": "공지\n\n{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.\n"
-                     "보낸 사람: {{ sender_name }}",
-        "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>공지</h1>\n"
-                     "<p>{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.</p>\n"
-                     "<p>보낸 사람: {{ sender_name }}</p>\n</body></html>",
-    },
-]
-
 
 def upgrade():
     templates = op.create_table(
@@ -60,9 +36,7 @@ def upgrade():
     )
     with op.batch_alter_table('mail_templates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mail_templates_owner'), ['owner'], unique=False)
-    now = datetime.now(timezone.utc)
-    op.bulk_insert(templates, [{**row, "owner": None, "created_at": now, "updated_at": now}
-                               for row in BUILTINS])
+    op.bulk_insert(templates, builtin_rows())
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('template', sa.JSON(), nullable=True))
     with op.batch_alter_table('deliveries', schema=None) as batch_op:

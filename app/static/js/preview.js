@@ -1,0 +1,57 @@
+// The send page's preview: posts the form as it stands to /send_mail/preview (which queues
+// nothing) and shows the mail one recipient would get; the arrows step through recipients.
+(function () {
+  "use strict";
+  const form = document.getElementById("send-form");
+  const box = document.getElementById("preview");
+  if (!form || !box) return;
+  const $ = (id) => document.getElementById(id);
+  let index = 0;
+  let count = 0;
+
+  function show(data) {
+    $("preview-error").hidden = true;
+    $("preview-mail").hidden = false;
+    index = data.index;
+    count = data.count;
+    $("preview-recipient").textContent = data.recipient;
+    $("preview-subject").textContent = data.subject;
+    $("preview-text").textContent = data.text;
+    $("preview-html").srcdoc = data.html;
+    $("preview-html").hidden = !data.html;
+    $("preview-no-html").hidden = Boolean(data.html);
+    $("preview-position").textContent = (index + 1) + " / " + count;
+    $("preview-prev").disabled = index <= 0;
+    $("preview-next").disabled = index >= count - 1;
+  }
+
+  function fail(message) {
+    $("preview-error").textContent = message;
+    $("preview-error").hidden = false;
+    $("preview-mail").hidden = true;
+    $("preview-position").textContent = "";
+    $("preview-prev").disabled = true;
+    $("preview-next").disabled = true;
+  }
+
+  async function load(at) {
+    const body = new FormData(form);
+    body.set("index", String(at));
+    box.hidden = false;
+    try {
+      const response = await fetch(form.dataset.previewUrl, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "Accept": "application/json" },
+      });
+      const data = await response.json().catch(() => ({ error: "미리보기를 만들지 못했습니다 (" + response.status + ")." }));
+      if (response.ok) show(data); else fail(data.error || "미리보기를 만들지 못했습니다.");
+    } catch (err) {
+      fail("서버에 연결할 수 없습니다.");
+    }
+  }
+
+  $("preview-button").addEventListener("click", () => load(0));
+  $("preview-prev").addEventListener("click", () => load(Math.max(0, index - 1)));
+  $("preview-next").addEventListener("click", () => load(Math.min(count - 1, index + 1)));
+  $("preview-close").addEventListener("click", () => { box.hidden = true; });
+})();
