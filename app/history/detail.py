@@ -91,23 +91,26 @@ def resend(task_id: int) -> Response:
     if status is None or task.job_func is None:
         flash("다시 보낼 대상을 고르세요 (failed 또는 unknown).", "danger")
         return back
-    recipients = list(db.session.scalars(
-        db.select(Delivery.recipient).where(Delivery.task_id == task.id,
-                                            Delivery.status == status)
-        .order_by(Delivery.position)))
-    if not recipients:
+    rows = db.session.execute(
+        db.select(Delivery.recipient, Delivery.fields).where(Delivery.task_id == task.id,
+                                                             Delivery.status == status)
+        .order_by(Delivery.position)).all()
+    if not rows:
         flash("다시 보낼 받는 사람이 없습니다.", "warning")
         return back
-    return _resend(task, recipients) or back
+    return _resend(task, [r for r, _ in rows], [f or {} for _, f in rows]) or back
 
 
-def _resend(task: Task, recipients: list[str]) -> Response | None:
+def _resend(task: Task, recipients: list[str], fields: list[dict[str, str]]
+            ) -> Response | None:
+    """The same template (the task's snapshot) to ``recipients``, with their own fields."""
     from app.mail.jobs import send_mail
 
     args = (task.job_args or {}).get("args") or ["welcome", current_user.username]
     try:
         new = TaskService(current_user.username).enqueue_task(
-            send_mail, *args, recipients=recipients, timeout=300 + 5 * len(recipients),
+            send_mail, *args, recipients=recipients, fields=fields, template=task.template,
+            timeout=300 + 5 * len(recipients),
             description=f"Task#{task.id} 다시 보내기: {len(recipients)}명",
             resent_from=task.id)
     except ValueError as exc:
