@@ -184,6 +184,9 @@ def _prepare(env: dict[str, str], stack: list[Callable[[], None]]) -> None:
     if not env.get("SECRET_KEY"):
         env["SECRET_KEY"] = dev_secret_key(instance)
     env.setdefault("SESSION_COOKIE_SECURE", "false")
+    # The unsubscribe links in mail point at this very app.
+    env.setdefault("PUBLIC_BASE_URL",
+                   f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '5000')}")
     if not env.get("REDIS_URL"):
         redis = RedisServer().start()
         stack.append(redis.stop)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from app import config, create_app
 from app.cli import create_user
 from app.devstack import ROOT, RedisServer, start_smtp_sink, stop_process, wait_until
 from app.extensions import db
+from tests.dkim_keys import can_make_keys, make_key
 from tests.procs import descendants, kill_leftovers
 from tests.sink import RecordingHandler
 
@@ -38,6 +40,14 @@ def skip_or_fail(reason: str) -> None:
 
 
 # -- servers -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def key_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DKIM test key (dkimpy's key tool runs openssl)."""
+    if not can_make_keys():
+        skip_or_fail("DKIM key generation needs openssl")
+    return make_key(tmp_path_factory.mktemp("dkim") / "mailroom.key")
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:

@@ -17,6 +17,7 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     at: float
+    raw: bytes = b""  # as it came, for a signature check
 
 
 @dataclass
@@ -53,7 +54,7 @@ class RecordingHandler:
                 return "451 4.3.0 try again later"
             message = BytesParser(policy=policy.default).parsebytes(envelope.content)
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          message, time.time()))
+                                          message, time.time(), envelope.original_content))
             dropped = self.drop_after_data.intersection(a.lower() for a in envelope.rcpt_tos)
             self.drop_after_data.difference_update(dropped)
         if dropped:

@@ -15,7 +15,7 @@ from app.filters import to_localtime
 from app.history import bp
 from app.history.routes import page_number
 from app.models import Delivery, Task
-from app.models.task import REFUSED, SENDING, UNKNOWN
+from app.models.task import REFUSED, SENDING, SUPPRESSED, UNKNOWN
 from app.tasks.service import EnqueueError, TaskService
 
 PER_PAGE = 100
@@ -48,8 +48,10 @@ def detail(task_id: int) -> str:
                        error_out=True)
     resends = list(db.session.scalars(db.select(Task.id).where(Task.resent_from == task.id)))
     template = ((task.job_args or {}).get("args") or [""])[0]
+    suppressed = db.session.scalar(db.select(db.func.count()).where(
+        Delivery.task_id == task.id, Delivery.status == SUPPRESSED))
     return render_template("history/detail.html", task=task, page=page, rows=map(_row, page),
-                           template_name=template, resends=resends)
+                           template_name=template, resends=resends, suppressed=suppressed)
 
 
 @bp.get("/tasks/<id:task_id>/recipients.json")

@@ -22,8 +22,9 @@ from app.mail.rate import SendRate
 from app.mail.recipients import display
 from app.mail.render import compile_mail
 from app.mail.sender import build_message
-from app.models import Delivery, MailTemplate, Task
-from app.models.task import PENDING, REFUSED, SENDING, UNKNOWN
+from app.mail.unsubscribe import list_headers, unsubscribe_url
+from app.models import Delivery, MailTemplate, Suppression, Task
+from app.models.task import PENDING, REFUSED, SENDING, SUPPRESSED, UNKNOWN
 from app.tasks.decorators import (
     ProgressReporter,
     StopWatch,
@@ -43,7 +44,10 @@ def _outcome(task_id: int, total: int) -> dict[str, Any]:
         .order_by(Delivery.position)).all()
     refused = [{"recipient": r, "error": e} for r, s, e in rows if s == REFUSED]
     unknown = [{"recipient": r, "error": e} for r, s, e in rows if s == UNKNOWN]
-    result: dict[str, Any] = {"delivered": total - len(rows), "total": total,
+    counts = Task.delivery_counts(task_id)
+    # Suppressed recipients were skipped on purpose: neither delivered nor failed.
+    result: dict[str, Any] = {"delivered": counts["delivered_count"], "total": total,
+                              "suppressed": _count(task_id, SUPPRESSED),
                               "refused": refused, "unknown": unknown}
     reasons = []
     if refused:
@@ -79,10 +83,13 @@ class Composer:
         self.sender_name, self.sender = sender_name, sender
 
     def __call__(self, item: Outgoing) -> Message:
-        context = {**(item.fields or {}), "email": item.recipient,
-                   "recipient": item.recipient, "sender_name": self.sender_name}
+        # Each connection's thread runs in an app context: the links read its config.
+        link = unsubscribe_url(self.sender_name, item.recipient)
+        headers = list_headers(self.sender_name, item.recipient)
+        context = {**(item.fields or {}), "email": item.recipient, "recipient": item.recipient,
+                   "sender_name": self.sender_name, "unsubscribe_url": link}
         mail = self.mail.render(context)
-        return build_message(mail, self.sender, item.recipient, item.message_id)
+        return build_message(mail, self.sender, item.recipient, item.message_id, headers)
 
 
 @background_task
@@ -92,6 +99,8 @@ def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
     task_id = current_task_id()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     Delivery.settle_claims(task_id)  # a crashed run's claims: in doubt, never resent
+    # Who asked to be left alone since the task was made (a reservation, a retry) is skipped.
+    Suppression.apply(task_id, sender_name)
     counts = {status: n for status, n in db.session.execute(
         db.select(Delivery.status, db.func.count()).where(Delivery.task_id == task_id)
         .group_by(Delivery.status))}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import smtplib
+from collections.abc import Iterable
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -17,6 +18,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from types import TracebackType
 from typing import Any
 
+from app.mail.dkim import DkimSigner
 from app.mail.render import RenderedMail
 from app.tasks.decorators import TransientError
 
@@ -49,7 +51,8 @@ def _header(value: str) -> str:
     return line if line.isascii() else Header(line, "utf-8").encode()
 
 
-def build_message(mail: RenderedMail, sender: str, recipient: str, msg_id: str) -> Message:
+def build_message(mail: RenderedMail, sender: str, recipient: str, msg_id: str,
+                  headers: Iterable[tuple[str, str]] = ()) -> Message:
     """A multipart/alternative message (text, then HTML) for one recipient; text alone when
     the template has no HTML part.
 
@@ -69,6 +72,8 @@ def build_message(mail: RenderedMail, sender: str, recipient: str, msg_id: str) 
     message["To"] = recipient
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = msg_id
+    for name, value in headers:  # List-Unsubscribe and its one-click partner
+        message[name] = _header(value)
     return message
 
 
@@ -79,9 +84,13 @@ def _classify(code: int, text: Any) -> Exception:
     return RecipientRefused(f"SMTP {code} {detail}")
 
 
-def _wire_bytes(message: Message) -> bytes:
-    """The message as DATA carries it: CRLF line ends, leading dots doubled, the final dot."""
+def _wire_bytes(message: Message, signer: DkimSigner | None = None) -> bytes:
+    """The message as DATA carries it: CRLF line ends, DKIM-signed when configured (the
+    signature covers the message itself, so it is made before the dots are doubled),
+    leading dots doubled, the final dot."""
     data = message.as_bytes(policy=WIRE_POLICY)
+    if signer is not None:
+        data = signer.sign(data)
     data = re.sub(rb"(?m)^\.", b"..", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
@@ -95,6 +104,7 @@ class SmtpBatch:
     def __init__(self, config: Any) -> None:
         self.config = config
         self.connection: smtplib.SMTP | None = None
+        self.signer = DkimSigner.from_config(config)
 
     def __enter__(self) -> SmtpBatch:
         self.connect()
@@ -142,7 +152,7 @@ class SmtpBatch:
         connection = self.connection
         if connection is None:
             raise ConnectionLost("SMTP 연결이 없습니다.")
-        data = _wire_bytes(message)
+        data = _wire_bytes(message, self.signer)
         try:
             connection.ehlo_or_helo_if_needed()
             self._expect(connection.mail(parseaddr(sender)[1] or sender), 250)

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
+# Every built-in ends with the recipient's own unsubscribe link (issue 13).
+TEXT_FOOTER = "\n\n--\n더 이상 받지 않으려면: {{ unsubscribe_url }}"
+HTML_FOOTER = ("<p style=\"color:#666;font-size:12px\">더 이상 받지 않으려면 "
+               "<a href=\"{{ unsubscribe_url }}\">수신 거부</a>를 누르세요.</p>\n</body></html>")
 # The templates every user sees, read-only (the two the seeds shipped as files).
 BUILTINS: list[dict[str, str]] = [
     {
@@ -18,20 +22,20 @@ BUILTINS: list[dict[str, str]] = [
         "label": "환영 메일 (welcome)",
         "subject": "Mailroom에 오신 것을 환영합니다",
         "body_text": "환영합니다!\n\n{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.\n"
-                     "이 메일은 {{ sender_name }} 님이 보냈습니다.",
+                     "이 메일은 {{ sender_name }} 님이 보냈습니다." + TEXT_FOOTER,
         "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>환영합니다!</h1>\n"
                      "<p>{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.</p>\n"
-                     "<p>이 메일은 {{ sender_name }} 님이 보냈습니다.</p>\n</body></html>",
+                     "<p>이 메일은 {{ sender_name }} 님이 보냈습니다.</p>\n" + HTML_FOOTER,
     },
     {
         "name": "notice",
         "label": "공지 메일 (notice)",
         "subject": "[공지] Mailroom 서비스 안내",
         "body_text": "공지\n\n{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.\n"
-                     "보낸 사람: {{ sender_name }}",
+                     "보낸 사람: {{ sender_name }}" + TEXT_FOOTER,
         "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>공지</h1>\n"
                      "<p>{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.</p>\n"
-                     "<p>보낸 사람: {{ sender_name }}</p>\n</body></html>",
+                     "<p>보낸 사람: {{ sender_name }}</p>\n" + HTML_FOOTER,
     },
 ]
 

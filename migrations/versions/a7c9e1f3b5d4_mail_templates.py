@@ -8,7 +8,7 @@ Create Date: 2026-12-03 20:30:00
 from alembic import op
 import sqlalchemy as sa
 
-# The two templates the app shipped as files, as they were: tasks made before this
+# The built-ins (the two templates the app shipped as files): tasks made before this
 # migration name them in their job and keep sending with them.
 from app.models.template import builtin_rows
 

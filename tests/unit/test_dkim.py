@@ -3,8 +3,6 @@ the operator to publish (looked up by a function, never on the network)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -16,31 +14,7 @@ from flask import Flask
 
 from app.mail.dkim import DkimConfigError, DkimSigner, dns_record, txt_value
 from app.mail.sender import WIRE_POLICY, RenderedMail, build_message
-from tests.conftest import skip_or_fail
-
-SELECTOR, DOMAIN = "mailroom", "example.com"
-
-
-@pytest.fixture(scope="module")
-def key_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh 2048-bit RSA key, made with dkimpy's own key tool (it runs openssl)."""
-    if not os.path.exists(dknewkey.OPENSSL_BINARY):
-        skip_or_fail(f"DKIM key generation needs {dknewkey.OPENSSL_BINARY}")
-    path = tmp_path_factory.mktemp("dkim") / "mailroom.key"
-    dknewkey.GenRSAKeys(str(path), verbose=False)
-    return path
-
-
-def published(key: bytes) -> Callable[..., bytes]:
-    """A DNS lookup that knows only our TXT record, as ``dns_record`` prints it."""
-    record = dns_record(key, SELECTOR, DOMAIN)
-    name, _, rest = record.partition(" IN TXT ")
-    text = "".join(part for part in rest.split('"') if part.strip())  # the strings joined
-
-    def lookup(qname: bytes, timeout: float = 5) -> bytes | None:
-        return text.encode() if qname.decode().rstrip(".") == name.rstrip(".") else None
-
-    return lookup
+from tests.dkim_keys import DOMAIN, SELECTOR, published
 
 
 def message(**headers: str) -> Message:
