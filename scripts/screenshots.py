@@ -1,7 +1,9 @@
 """``make screenshots``: README's pictures, from a real run. A private redis-server, a slow
 SMTP sink, ``python worker.py``, the app on a loopback port, and Debian's Chromium driven by
 Playwright (never downloaded) take the send page mid-progress with a reservation's
-countdown, a task's detail page, and the operator view into ``docs/``."""
+countdown, a task's detail page, the operator view, the templates page with a template
+written in it, and the send page previewing that template for a CSV recipient into
+``docs/``."""
 
 from __future__ import annotations
 
@@ -57,11 +59,74 @@ def _prepare(env: dict[str, str], password: str) -> Any:
     return app
 
 
-def _shoot(base: str, app: Any, password: str) -> None:
-    from playwright.sync_api import sync_playwright
+# A template with the recipients' own fields, and a pasted CSV list that fills them.
+TEMPLATE = {
+    "name": "가을 행사 초대",
+    "subject": "{{ name }}님, 가을 행사에 초대합니다",
+    "body_text": "{{ name }}님, 안녕하세요.\n{{ date }} 행사에 {{ seat }} 좌석을 준비했습니다.\n"
+                 "- {{ sender_name }} 드림",
+    "body_html": "<h2>{{ name }}님, 안녕하세요</h2>\n<p><b>{{ date }}</b> 행사에 "
+                 "<b>{{ seat }}</b> 좌석을 준비했습니다.</p>\n<p>{{ sender_name }} 드림</p>",
+}
+CSV = ("email,name,date,seat\nkim@example.com,김하나,10월 24일,A-12\n"
+       "lee@example.com,이둘,10월 24일,B-03\npark@example.com,박셋,10월 25일,C-07")
 
+
+def _sign_in(page: Any, base: str, password: str) -> None:
+    page.goto(base + "/auth/login")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/send_mail")
+
+
+def _shoot_send(page: Any, base: str, app: Any) -> None:
+    """The send page mid-send with a reservation, a task's detail, the operator view."""
     from app.mail.jobs import send_mail
     from app.tasks.service import TaskService
+
+    with app.app_context():
+        TaskService("operator").reserve_task(
+            datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5), send_mail,
+            "notice", "operator", recipients=["later@example.com"], description="공지")
+    page.fill("textarea[name=recipient]", "\n".join(f"user{i}@example.com" for i in range(30)))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    task_id = page.locator("#in-progress .alert").last.get_attribute("data-task-id")
+    progress = page.locator(f"[id='{task_id}-progress']")  # no eval: the CSP forbids it
+    wait_until(lambda: int(progress.inner_text() or 0) >= 20, 60, "20 % sent")
+    page.screenshot(path=os.path.join(DOCS, "screenshot-send.png"), full_page=True)
+    page.goto(f"{base}/tasks/{task_id}")
+    page.wait_for_selector("#recipients [data-outcome='delivered']")
+    page.screenshot(path=os.path.join(DOCS, "screenshot-detail.png"))
+    page.goto(base + "/admin/")
+    page.screenshot(path=os.path.join(DOCS, "screenshot-admin.png"), full_page=True)
+
+
+def _shoot_templates(page: Any, base: str) -> None:
+    """The templates page with one template written there, then its preview for a CSV
+    recipient on the send page."""
+    page.goto(base + "/templates")
+    page.click("#template-new")
+    for name, value in TEMPLATE.items():
+        page.fill(f"#template-form [name={name}]", value)
+    page.click("#template-save")
+    page.wait_for_selector(f"#templates [data-template='{TEMPLATE['name']}']")
+    page.screenshot(path=os.path.join(DOCS, "screenshot-templates.png"), full_page=True)
+    page.goto(base + "/send_mail")
+    page.fill("textarea[name=recipient]", CSV)
+    page.select_option("select[name=template_name]", TEMPLATE["name"])
+    page.click("#preview-button")
+    page.locator("#preview-position", has_text="1 / 3").wait_for()  # else "next" has no count
+    page.click("#preview-next")
+    page.locator("#preview-position", has_text="2 / 3").wait_for()
+    box = page.locator("#preview").bounding_box()  # the form and the preview, not the lists
+    page.screenshot(path=os.path.join(DOCS, "screenshot-preview.png"), full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1200, "height": box["y"] + box["height"] + 16})
+
+
+def _shoot(base: str, app: Any, password: str) -> None:
+    from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -71,28 +136,9 @@ def _shoot(base: str, app: Any, password: str) -> None:
                                              args=FLAGS)
         page = browser.new_page(viewport={"width": 1200, "height": 900},
                                 timezone_id="Asia/Seoul", locale="ko-KR")
-        page.goto(base + "/auth/login")
-        page.fill("input[name=username]", "operator")
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/send_mail")
-        with app.app_context():
-            TaskService("operator").reserve_task(
-                datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5), send_mail,
-                "notice", "operator", recipients=["later@example.com"], description="공지")
-        page.fill("textarea[name=recipient]",
-                  "\n".join(f"user{i}@example.com" for i in range(30)))
-        page.click("#send-button")
-        page.wait_for_url("**/send_mail")
-        task_id = page.locator("#in-progress .alert").last.get_attribute("data-task-id")
-        progress = page.locator(f"[id='{task_id}-progress']")  # no eval: the CSP forbids it
-        wait_until(lambda: int(progress.inner_text() or 0) >= 20, 60, "20 % sent")
-        page.screenshot(path=os.path.join(DOCS, "screenshot-send.png"), full_page=True)
-        page.goto(f"{base}/tasks/{task_id}")
-        page.wait_for_selector("#recipients [data-outcome='delivered']")
-        page.screenshot(path=os.path.join(DOCS, "screenshot-detail.png"))
-        page.goto(base + "/admin/")
-        page.screenshot(path=os.path.join(DOCS, "screenshot-admin.png"), full_page=True)
+        _sign_in(page, base, password)
+        _shoot_send(page, base, app)
+        _shoot_templates(page, base)
         browser.close()
 
 
@@ -121,7 +167,7 @@ def main() -> None:
             stop_process(worker, timeout=15)
             sink.stop()
             redis.stop()
-    print("docs/screenshot-send.png, docs/screenshot-detail.png, docs/screenshot-admin.png")
+    print("docs/screenshot-{send,detail,admin,templates,preview}.png")
 
 
 if __name__ == "__main__":

@@ -96,3 +96,13 @@ def send_from_page(page: Any, recipients: list[str], template: str = "welcome") 
     page.wait_for_url("**/send_mail")
     assert "템플릿 메일을 전송하였습니다." in page.locator(".flash").first.inner_text()
     return page.locator("#in-progress .alert").last.get_attribute("data-task-id")
+
+
+def write_template(page: Any, base_url: str, fields: dict[str, str]) -> None:
+    """Write a new template through the templates page and save it (name, subject,
+    body_text, body_html as given)."""
+    page.goto(base_url + "/templates")
+    page.click("#template-new")
+    for name, value in fields.items():
+        page.fill(f"#template-form [name={name}]", value)
+    page.click("#template-save")
