@@ -16,7 +16,7 @@ from app.mail.render import compile_mail
 from app.mail_ui import bp
 from app.mail_ui.forms import SendMailForm
 from app.mail_ui.plan import plan_send
-from app.models import MailTemplate, Task
+from app.models import MailTemplate, Suppression, Task
 from app.models.task import IN_PROGRESS, RESERVED
 from app.tasks.service import EnqueueError, TaskService
 from app.utils.datetime_converter import parse_local_datetime, zone
@@ -105,6 +105,9 @@ def send_mail_post() -> Response:
         flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 실패하였습니다.", "danger")
     else:
         flash(message, "success")
+        if skipped := Suppression.among(current_user.username, plan.addresses):
+            flash(f"받는 사람 중 {skipped}명은 수신 거부 목록에 있어 보내지 않습니다 "
+                  "(보낼 때 다시 확인합니다).", "info")
     return _back()
 
 

@@ -76,6 +76,13 @@ class Suppression(db.Model):
         return db.one_or_404(db.select(cls).filter_by(id=entry_id, owner=owner))
 
     @classmethod
+    def among(cls, owner: str, addresses: Iterable[str]) -> int:
+        """How many of ``addresses`` are on ``owner``'s list (a send will skip them)."""
+        wanted = {address.lower() for address in addresses}
+        return db.session.scalar(db.select(db.func.count()).where(
+            cls.owner == owner, cls.address.in_(wanted))) or 0
+
+    @classmethod
     def apply(cls, task_id: int, owner: str) -> int:
         """Mark the task's pending deliveries to addresses on ``owner``'s list as
         ``suppressed`` (never sent, never counted delivered or failed); commit. How many.

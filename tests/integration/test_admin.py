@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import SimpleWorker
 
+from app.devstack import wait_until
 from app.queue import SERIALIZER, queues
 from app.tasks.service import TaskService
 from tests import jobs
@@ -49,10 +50,11 @@ def test_a_killed_worker_leaves_and_its_job_is_abandoned(app: Flask, admin: Flas
     with app.app_context():
         task_id = TaskService("root").enqueue_task(stubborn, 60, description="long").id
     wait_for_task(app, task_id, lambda t: t.status == "running", what="the job to run")
-    page = admin.get("/admin/").get_data(as_text=True)
     family = descendants(process.pid) | {process.pid}
+    # The scheduler is a process of its own: it may take the lock after the job started.
+    page = wait_until(lambda: (lambda p: p if "잠금을 가진 스케줄러:" in p else None)(
+        admin.get("/admin/").get_data(as_text=True)), 20, "the scheduler to hold its lock")
     assert any(f'data-pid="{pid}"' in page for pid in family)
-    assert "잠금을 가진 스케줄러:" in page
 
     kill_family(process.pid)
     page = admin.get("/admin/").get_data(as_text=True)

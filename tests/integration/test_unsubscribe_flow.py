@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from app.extensions import db
 from app.models import Suppression
 from tests.dkim_keys import DOMAIN, SELECTOR, published
-from tests.integration.helpers import ended, post_send, tasks, wait_for_task
+from tests.integration.helpers import ended, flashes, post_send, tasks, wait_for_task
 
 EVERYONE = ["kim@example.com", "lee@example.com", "park@example.com"]
 
@@ -74,6 +74,8 @@ def test_one_click_unsubscribe_then_the_next_send_skips(app: Flask, signed_in: F
     assert suppressed(app) == ["lee@example.com"]
 
     post_send(signed_in, ",".join(EVERYONE))
+    assert ("info", "받는 사람 중 1명은 수신 거부 목록에 있어 보내지 않습니다 (보낼 때 다시 "
+            "확인합니다).") in flashes(signed_in)
     second = wait_for_task(app, tasks(app)[-1].id, ended, what="the second send")
     mailed = [m.rcpt_tos[0] for m in smtp_sink.handler.messages]
     assert mailed.count("lee@example.com") == 1 and len(mailed) == 5
