@@ -94,6 +94,8 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "TASK_RETRY_INTERVALS": get("TASK_RETRY_INTERVALS", "10,60,300"),
         # The worker side (python worker.py): see README "Workers and faults".
         "WORKER_PROCESSES": int(get("WORKER_PROCESSES", "1")),
+        # Sends to at most this many recipients run in the worker process, not a fork.
+        "WORKER_INLINE_MAX_RECIPIENTS": int(get("WORKER_INLINE_MAX_RECIPIENTS", "10")),
         "WORKER_STALE_SECONDS": float(get("WORKER_STALE_SECONDS", "10")),
         "SCHEDULER_LOCK_SECONDS": int(get("SCHEDULER_LOCK_SECONDS", "10")),
         "RECONCILE_INTERVAL_SECONDS": float(get("RECONCILE_INTERVAL_SECONDS", "2")),

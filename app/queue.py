@@ -15,6 +15,8 @@ from app.redis_url import check_redis_url
 QUEUE_NAMES = ("high", "default")
 # Jobs are JSON, never pickles: whoever can write to Redis cannot make a worker run code.
 SERIALIZER = JSONSerializer
+# A job's meta flag: run it in the worker's own process instead of a forked work horse.
+INLINE = "inline"
 
 
 @dataclass

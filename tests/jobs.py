@@ -113,3 +113,9 @@ def writes_marker(path: str) -> str:
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("ran")
     return path
+
+
+@background_task
+def where_am_i() -> dict[str, int]:
+    """The process a job ran in (a send's inline/fork choice depends on its recipients)."""
+    return {"pid": os.getpid()}

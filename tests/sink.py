@@ -31,6 +31,7 @@ class RecordingHandler:
     defer_first: int = 0  # answer 451 to this many DATA commands first
     defer_nth: int = 0  # answer 451 to the nth DATA command (1-based), once
     data_seen: int = 0
+    data_begun: int = 0
     drop_after_data: set[str] = field(default_factory=set)  # once per address
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,6 +44,7 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_begun += 1  # the whole message is here; its answer may still be delayed
         if self.delay:
             time.sleep(self.delay)  # blocks the sink's loop: a slow server, on purpose
         with self.lock:

@@ -1,5 +1,12 @@
 """The operator's send rate, shared by every worker and task through Redis: the ``limits``
-library's moving window (no more than N messages in any window), not a hand-written bucket."""
+library's moving window (no more than N messages in any window), not a hand-written bucket.
+
+A moving window alone lets a second's N messages go in a burst at its start; they reach
+the relay a few milliseconds after their turn, each a little differently, so two bursts
+at the edges of two windows show as more than N in one second there. Turns under a
+per-second rate are therefore also spaced 1/N apart: the next free moment is kept in
+Redis (one key, set by a short script on Redis's own clock) and shared by every worker.
+``limits`` has no window shorter than a second, so this one spacing is ours."""
 
 from __future__ import annotations
 
@@ -10,10 +17,21 @@ from typing import Any
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis import Redis
 
 from app.redis_url import limits_storage_url
 
 NAMESPACE = "mailroom-smtp"
+PACE_KEY = "mailroom-smtp:next-turn"
+# Take the next free moment (microseconds on Redis's clock), move it on by ARGV[1]; how
+# long the caller waits for it.
+PACE_SCRIPT = """
+local now = redis.call('TIME')
+local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local slot = math.max(micros, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', 60000)
+return slot - micros
+"""
 
 
 class SendRate:
@@ -27,6 +45,9 @@ class SendRate:
             self.items.append(RateLimitItemPerHour(per_hour))
         self.limiter = (MovingWindowRateLimiter(storage_from_string(
             limits_storage_url(redis_url))) if self.items else None)
+        self.spacing_us = 1_000_000 // per_second if per_second > 0 else 0
+        self._pace = (Redis.from_url(redis_url).register_script(PACE_SCRIPT)
+                      if self.spacing_us else None)
         self.waited = 0.0  # seconds spent waiting for a turn, by every thread together
         self._lock = threading.Lock()
         self._turn = threading.Lock()
@@ -49,6 +70,9 @@ class SendRate:
                 if stop.is_set():
                     return False
             try:
+                if self._pace is not None and stop.wait(
+                        int(self._pace(keys=[PACE_KEY], args=[self.spacing_us])) / 1e6):
+                    return False
                 while not stop.is_set():
                     if all(self.limiter.test(item, NAMESPACE) for item in self.items) and all(
                             self.limiter.hit(item, NAMESPACE) for item in self.items):

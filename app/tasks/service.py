@@ -29,7 +29,7 @@ from app.models.task import (
     WAITING,
 )
 from app.models.types import utcnow
-from app.queue import QueueSet, fetch_job, queues
+from app.queue import INLINE, QueueSet, fetch_job, queues
 from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG
 from app.tasks.progress import publish_task, publish_task_id
 from app.tasks.quota import check_quota
@@ -58,10 +58,12 @@ def submit_job(task: Task, queue_set: QueueSet) -> Job:
     while the task is reserved, else queued now. Replaces a job of the same id."""
     spec = task.job_args or {}
     queue = queue_set[task.job_queue or "default"]
+    # A send to a few recipients runs in the worker's own process (app/worker/rqworker.py).
+    inline = 0 < task.recipient_count <= int(current_app.config["WORKER_INLINE_MAX_RECIPIENTS"])
     job = queue.create_job(task.job_func, args=spec.get("args", []),
                            kwargs=spec.get("kwargs", {}), timeout=task.job_timeout,
                            description=task.description, job_id=task.job_id,
-                           retry=retry_policy())
+                           retry=retry_policy(), meta={INLINE: True} if inline else None)
     if task.status == RESERVED and task.reserved_at is not None:
         return queue.schedule_job(job, task.reserved_at)
     return queue.enqueue_job(job)

@@ -1,17 +1,20 @@
 """The RQ worker class: RQ's forking ``Worker``, with the app built once, JSON jobs, a
-heartbeat every few seconds, and a work horse that never outlives its worker."""
+heartbeat every few seconds, a work horse that never outlives its worker, and small sends
+run in the worker's own process."""
 
 from __future__ import annotations
 
 import signal
 import sys
+import threading
 from typing import Any
 
 from flask import Flask
 from rq import Queue, Worker
 from rq.job import Job
+from rq.worker import WorkerStatus
 
-from app.queue import SERIALIZER
+from app.queue import INLINE, SERIALIZER
 from app.worker.lifeline import die_with_parent
 
 # RQ beats every 30 s while a job runs; a few seconds lets the reconciler tell a dead
@@ -46,6 +49,36 @@ class AppWorker(Worker):
                     *args[1:])
         super().__init__(*args, **kwargs)
         self._scheduler_child: Any = None
+        self._inline_job: str | None = None
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """A send to a few recipients (``meta["inline"]``, set by TaskService) runs here, in
+        the worker's own process, as RQ's ``SimpleWorker`` runs every job: a fork costs a
+        small task more than its work (fresh database connections, every SQL statement
+        compiled again; docs/BENCHMARKS.md). Anything else gets a work horse."""
+        if not job.meta.get(INLINE):
+            super().execute_job(job, queue)
+            return
+        execution = self.prepare_execution(job)
+        self._inline_job = job.id
+        try:
+            with self.app.app_context(), _Heartbeats(self, job, execution):
+                self.perform_job(job, queue, execution)
+        finally:
+            self._inline_job = None
+        self.set_state(WorkerStatus.IDLE)
+
+    def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        """A stop-job command (or a forced shutdown): kill the work horse; a job running in
+        this process has none, so its SMTP connections are cut instead (its stop check
+        then ends it, and a message on the wire at that moment ends unknown)."""
+        if self._inline_job is not None:
+            from app.mail.sender import abort_all
+
+            self.log.info("job %s runs in this process: cut %d SMTP connection(s)",
+                          self._inline_job, abort_all())
+            return
+        super().kill_horse(sig)
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         """In the forked horse: die with the worker, fresh DB connections, then the job
@@ -93,3 +126,30 @@ def scheduler_command() -> list[str]:
 
 def _as_list(queues: Any) -> list[Any]:
     return list(queues) if isinstance(queues, list | tuple) else [queues]
+
+
+class _Heartbeats:
+    """While a job runs in the worker's own process, the heartbeats RQ's horse monitor
+    would keep (worker, execution, job), from a thread: the reconciler must not take a busy
+    worker for a dead one."""
+
+    def __init__(self, worker: AppWorker, job: Job, execution: Any) -> None:
+        self.worker, self.job, self.execution = worker, job, execution
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="heartbeats", daemon=True)
+
+    def __enter__(self) -> _Heartbeats:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.worker.job_monitoring_interval):
+            try:
+                self.worker.maintain_heartbeats(self.job, self.execution)
+            except Exception:  # a Redis blip: the next beat tries again
+                self.worker.log.warning("heartbeat for job %s failed", self.job.id,
+                                        exc_info=True)

@@ -35,3 +35,15 @@ def test_a_waiting_turn_comes_when_the_window_moves(redis_conn: Redis,
     assert rate.wait_turn(go) and rate.wait_turn(go)
     assert rate.wait_turn(go)  # blocks until the first entry leaves the 1 s window
     assert rate.waited > 0
+
+
+def test_turns_are_spaced_across_senders(redis_conn: Redis, redis_server: RedisServer) -> None:
+    first, second = SendRate(redis_server.url, 20), SendRate(redis_server.url, 20)
+    go = threading.Event()
+    turns = []
+    for rate in (first, second) * 3:
+        assert rate.wait_turn(go)
+        turns.append(redis_conn.time())
+    micros = [s * 1_000_000 + us for s, us in turns]
+    # Each turn came no sooner than 1/20 s after the one before, whichever sender took it.
+    assert all(b - a >= 50_000 - 2_000 for a, b in zip(micros, micros[1:], strict=False))
