@@ -40,15 +40,16 @@ RATE_NOTE = "전송 속도 제한(MAIL_RATE_PER_SECOND)에 따라 차례를 기�
 def _outcome(task_id: int, total: int) -> dict[str, Any]:
     rows = db.session.execute(
         db.select(Delivery.recipient, Delivery.status, Delivery.error)
-        .where(Delivery.task_id == task_id, Delivery.status.in_((REFUSED, UNKNOWN)))
+        .where(Delivery.task_id == task_id,
+               Delivery.status.in_((REFUSED, UNKNOWN, SUPPRESSED)))
         .order_by(Delivery.position)).all()
     refused = [{"recipient": r, "error": e} for r, s, e in rows if s == REFUSED]
     unknown = [{"recipient": r, "error": e} for r, s, e in rows if s == UNKNOWN]
-    counts = Task.delivery_counts(task_id)
-    # Suppressed recipients were skipped on purpose: neither delivered nor failed.
-    result: dict[str, Any] = {"delivered": counts["delivered_count"], "total": total,
-                              "suppressed": _count(task_id, SUPPRESSED),
-                              "refused": refused, "unknown": unknown}
+    suppressed = sum(1 for _, s, _ in rows if s == SUPPRESSED)
+    # Suppressed recipients were skipped on purpose: neither delivered nor failed. Once the
+    # connections are done, every other recipient was delivered.
+    result: dict[str, Any] = {"delivered": total - len(rows), "total": total,
+                              "suppressed": suppressed, "refused": refused, "unknown": unknown}
     reasons = []
     if refused:
         reasons.append(f"받는 서버가 거부한 주소 {len(refused)}개: " + display(
@@ -110,8 +111,9 @@ def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
         rate = SendRate.from_config(app.config)
 
         def on_tick() -> None:
-            note = RATE_NOTE if rate.waited > 1 else None
-            progress.report(total - _count(task_id, PENDING, SENDING), note=note)
+            if progress.due():
+                note = RATE_NOTE if rate.waited > 1 else None
+                progress.report(total - _count(task_id, PENDING, SENDING), note=note)
 
         composer = Composer(task_template(task_id, template_name, sender_name), sender_name,
                             app.config["MAIL_DEFAULT_SENDER"])

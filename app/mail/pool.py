@@ -58,10 +58,15 @@ def claim_batch(task_id: int, size: int, sender: str) -> list[Outgoing]:
     when none is pending: rows another connection took first are looked for again."""
     claimed: list[Any] = []
     while not claimed:
+        # Rows another connection is claiming right now are skipped, not waited for
+        # (PostgreSQL; SQLite has one writer at a time anyway). Two statements, not an
+        # UPDATE over a LIMIT subquery: PostgreSQL evaluates that subquery again for each
+        # row and claims every pending recipient at once.
         ids = list(db.session.scalars(
             db.select(Delivery.id).where(Delivery.task_id == task_id,
                                          Delivery.status == PENDING)
-            .order_by(Delivery.position, Delivery.id).limit(size)))
+            .order_by(Delivery.position, Delivery.id).limit(size)
+            .with_for_update(skip_locked=True)))
         if not ids:
             db.session.commit()
             return []

@@ -136,13 +136,16 @@ class ProgressReporter:
         self.task_id, self.total, self.interval = task_id, max(total, 0), interval
         self._last = time.monotonic()  # the start was published: the first write can wait
 
+    def due(self) -> bool:
+        """True once the last write is old enough for another."""
+        return time.monotonic() - self._last >= self.interval
+
     def report(self, done: int, force: bool = False, note: str | None = None) -> None:
         """Record ``done`` of ``total`` (and ``note`` as the task's log, e.g. waiting for the
         send rate); skipped when the last write is too recent."""
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
+        if not force and not self.due():
             return
-        self._last = now
+        self._last = time.monotonic()
         task = db.session.get(Task, self.task_id)
         if task is None or task.status != RUNNING:
             return
@@ -199,12 +202,17 @@ def background_task(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         job = get_current_job()
         task_id = current_task_id()
-        started = Task.transition(task_id, WAITING, status=RUNNING, progress=0,
-                                  started_at=utcnow(), attempts=Task.attempts + 1)
-        if not started:
+        # running, as run number attempts + 1 — only if still waiting (one UPDATE).
+        attempt = db.session.scalar(
+            db.update(Task).where(Task.id == task_id, Task.status.in_(WAITING))
+            .values(status=RUNNING, progress=0, started_at=utcnow(),
+                    attempts=Task.attempts + 1)
+            .returning(Task.attempts).execution_options(synchronize_session=False))
+        db.session.commit()
+        if attempt is None:
             log.info("task %s is no longer waiting (canceled?): not running it", task_id)
             return None
-        _run["attempt"] = db.session.scalar(db.select(Task.attempts).where(Task.id == task_id))
+        _run["attempt"] = attempt
         publish_task_id(task_id)
         try:
             result = func(*args, **kwargs)

@@ -92,9 +92,8 @@ def publish_task(task: Task) -> None:
 
 def publish_task_id(task_id: int) -> Task | None:
     """Reload the task as the database has it now and mirror it; None when it is gone."""
-    task = db.session.get(Task, task_id)
+    task = db.session.get(Task, task_id, populate_existing=True)  # one SELECT, fresh
     if task is None:
         return None
-    db.session.refresh(task)
     publish_task(task)
     return task
