@@ -49,7 +49,7 @@ def test_a_few_recipients_run_in_the_worker_more_in_a_horse(app: Flask, redis_co
 
 def test_cancel_cuts_a_hanging_relay(app: Flask, signed_in: FlaskClient, smtp_sink: Any,
                                      start_worker: Any) -> None:
-    smtp_sink.handler.delay = 6  # the relay takes the message and hangs before its answer
+    smtp_sink.handler.delay = 4  # the relay takes the message and hangs before its answer
     start_worker()
     post_send(signed_in, "slow@example.com")
     [row] = tasks(app)

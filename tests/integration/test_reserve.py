@@ -20,6 +20,9 @@ from tests.conftest import csrf_token
 from tests.integration.helpers import ended, flashes, post_send, task, tasks, wait_for_task
 
 SEOUL = ZoneInfo("Asia/Seoul")
+# Timing of the scheduler, not of the database: these slow ones run on SQLite only (a
+# reservation on PostgreSQL fires in test_templates.py and test_unsubscribe_flow.py).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 WORKER_ENV = {"TZ": "America/Los_Angeles"}
 
 
@@ -58,6 +61,7 @@ def first_arrival(sink: Any, timeout: float = 30) -> float:
                       "the reserved mail")
 
 
+@SQLITE_ONLY
 def test_reservation_fires_on_time_across_zones(app: Flask, signed_in: FlaskClient,
                                                 smtp_sink: Any, start_worker: Any) -> None:
     start_worker(WORKER_ENV)
@@ -80,6 +84,7 @@ def test_reservation_fires_on_time_across_zones(app: Flask, signed_in: FlaskClie
     assert (done.status, done.delivered_count) == ("finished", 1)
 
 
+@SQLITE_ONLY
 def test_canceled_reservation_never_delivers(app: Flask, signed_in: FlaskClient,
                                              smtp_sink: Any, start_worker: Any) -> None:
     start_worker(WORKER_ENV)
@@ -97,6 +102,7 @@ def test_canceled_reservation_never_delivers(app: Flask, signed_in: FlaskClient,
     assert flashes(signed_in)[0][0] == "danger"  # a second cancel is refused
 
 
+@SQLITE_ONLY
 def test_changed_time_delivers_at_new_time(app: Flask, signed_in: FlaskClient,
                                            smtp_sink: Any, start_worker: Any) -> None:
     start_worker(WORKER_ENV)
