@@ -31,6 +31,11 @@ def check_secret_key(app: Flask) -> None:
             "(python run.py makes one for the dev stack in instance/secret_key).")
 
 
+def per_user() -> str:
+    """The rate-limit key of the signed-in account (a send, a preview, a template save)."""
+    return f"user:{current_user.get_id()}"
+
+
 def init_limiter(app: Flask, storage_uri: str) -> None:
     """Flask-Limiter in the app's Redis (an in-memory count while Redis is away)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri)

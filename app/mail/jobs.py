@@ -20,9 +20,9 @@ from app.extensions import db
 from app.mail.pool import Outgoing, run_connections
 from app.mail.rate import SendRate
 from app.mail.recipients import display
-from app.mail.render import compile_mail
+from app.mail.render import compile_mail, recipient_context
 from app.mail.sender import build_message
-from app.mail.unsubscribe import list_headers, unsubscribe_url
+from app.mail.unsubscribe import unsubscribe_links
 from app.models import Delivery, MailTemplate, Suppression, Task
 from app.models.task import PENDING, REFUSED, SENDING, SUPPRESSED, UNKNOWN
 from app.tasks.decorators import (
@@ -85,11 +85,9 @@ class Composer:
 
     def __call__(self, item: Outgoing) -> Message:
         # Each connection's thread runs in an app context: the links read its config.
-        link = unsubscribe_url(self.sender_name, item.recipient)
-        headers = list_headers(self.sender_name, item.recipient)
-        context = {**(item.fields or {}), "email": item.recipient, "recipient": item.recipient,
-                   "sender_name": self.sender_name, "unsubscribe_url": link}
-        mail = self.mail.render(context)
+        link, headers = unsubscribe_links(self.sender_name, item.recipient)
+        mail = self.mail.render(recipient_context(item.recipient, item.fields,
+                                                  self.sender_name, link))
         return build_message(mail, self.sender, item.recipient, item.message_id, headers)
 
 

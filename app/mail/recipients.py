@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
+from app.mail.render import BUILTIN_VARIABLES
+
 _SEPARATORS = re.compile(r"[,\n]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -55,7 +57,7 @@ def parse_recipients(raw: str | None, limit: int) -> list[str]:
 
 
 MAX_FIELD = 1000  # characters in one CSV cell
-RESERVED_COLUMNS = frozenset({"recipient", "sender_name", "unsubscribe_url"})
+RESERVED_COLUMNS = BUILTIN_VARIABLES - {"email"}  # a column must not hide a built-in
 
 
 @dataclass
@@ -90,11 +92,6 @@ def _delimiter(raw: str | None) -> str | None:
                 return head[5]
             return None
     return None
-
-
-def is_csv(raw: str | None) -> bool:
-    """True when the recipient text is CSV (its first line a header starting ``email``)."""
-    return _delimiter(raw) is not None
 
 
 def _header(row: list[str]) -> list[str]:

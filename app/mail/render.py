@@ -317,10 +317,20 @@ def fields_used(template: Mapping[str, Any]) -> list[str]:
     return sorted(found - RESERVED_NAMES)
 
 
+def recipient_context(email: str, fields: Mapping[str, str] | None, sender_name: str,
+                      unsubscribe_url: str) -> dict[str, Any]:
+    """The variables one recipient's mail renders with: their fields, then the built-ins."""
+    return {**(fields or {}), "email": email, "recipient": email, "sender_name": sender_name,
+            "unsubscribe_url": unsubscribe_url}
+
+
+EXAMPLE_UNSUBSCRIBE_URL = "https://example.com/unsubscribe"
+
+
 def sample_context(fields: Iterable[str], email: str = "someone@example.com") -> dict[str, str]:
     """What a trial render gives a template: every variable it uses, with example text."""
-    return {**{name: f"[{name}]" for name in fields}, "email": email, "recipient": email,
-            "sender_name": "보내는 사람", "unsubscribe_url": "https://example.com/unsubscribe"}
+    return recipient_context(email, {name: f"[{name}]" for name in fields}, "보내는 사람",
+                             EXAMPLE_UNSUBSCRIBE_URL)
 
 
 def check(template: Mapping[str, Any]) -> list[str]:

@@ -54,9 +54,15 @@ def _url(token: str) -> str:
 def list_headers(owner: str, address: str) -> list[tuple[str, str]]:
     """``List-Unsubscribe`` (the link, plus a mailto: when MAIL_UNSUBSCRIBE_MAILTO is set)
     and ``List-Unsubscribe-Post`` for one-click unsubscribe (RFC 8058)."""
+    return unsubscribe_links(owner, address)[1]
+
+
+def unsubscribe_links(owner: str, address: str) -> tuple[str, list[tuple[str, str]]]:
+    """The link and the headers of one message, from one token (what a sender needs)."""
     token = make_token(owner, address)
-    targets = [f"<{_url(token)}>"]
+    link = _url(token)
+    targets = [f"<{link}>"]
     mailto = current_app.config.get("MAIL_UNSUBSCRIBE_MAILTO")
     if mailto:  # the subject carries the token: whoever reads that mailbox can read_token it
         targets.append(f"<mailto:{mailto}?subject={quote('unsubscribe ' + token)}>")
-    return [("List-Unsubscribe", ", ".join(targets)), ONE_CLICK]
+    return link, [("List-Unsubscribe", ", ".join(targets)), ONE_CLICK]

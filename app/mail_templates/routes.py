@@ -15,16 +15,13 @@ from app.mail.render import BUILTIN_VARIABLES, TemplateProblem, check
 from app.mail_templates import bp
 from app.mail_templates.forms import TemplateForm
 from app.models import MailTemplate
+from app.security import per_user
 
 NAME_TAKEN = "같은 이름의 템플릿이 이미 있습니다: {name}"
 
 
 def _limit() -> str:
     return current_app.config["RATELIMIT_TEMPLATES"]
-
-
-def _per_user() -> str:
-    return f"user:{current_user.get_id()}"
 
 
 @bp.get("/templates")
@@ -79,7 +76,7 @@ def _editor(form: TemplateForm, template: MailTemplate | None) -> str:
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])
-@limiter.limit(_limit, key_func=_per_user, methods=["POST"])
+@limiter.limit(_limit, key_func=per_user, methods=["POST"])
 def new() -> str | Response:
     """Write a new template."""
     form = TemplateForm()
@@ -91,7 +88,7 @@ def new() -> str | Response:
 
 
 @bp.route("/templates/<id:template_id>/edit", methods=["GET", "POST"])
-@limiter.limit(_limit, key_func=_per_user, methods=["POST"])
+@limiter.limit(_limit, key_func=per_user, methods=["POST"])
 def edit(template_id: int) -> str | Response:
     """Change one of the user's templates (a built-in is shown read-only)."""
     template = MailTemplate.owned_or_404(template_id, current_user.username)
@@ -109,7 +106,7 @@ def edit(template_id: int) -> str | Response:
 
 
 @bp.post("/templates/<id:template_id>/duplicate")
-@limiter.limit(_limit, key_func=_per_user)
+@limiter.limit(_limit, key_func=per_user)
 def duplicate(template_id: int) -> Response:
     """A copy of a template (a built-in too) the user can change."""
     source = MailTemplate.owned_or_404(template_id, current_user.username)

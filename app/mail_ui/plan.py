@@ -11,7 +11,7 @@ from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
 from app.mail.recipients import RecipientList, read_recipients
-from app.mail.render import fields_used, sample_context
+from app.mail.render import EXAMPLE_UNSUBSCRIBE_URL, fields_used, recipient_context
 from app.mail_ui.forms import SendMailForm
 from app.models import MailTemplate
 
@@ -29,9 +29,9 @@ class SendPlan:
 
     def context(self, index: int, sender_name: str) -> dict[str, Any]:
         """The variables recipient ``index`` renders with (as the worker gives them)."""
-        fields = self.recipients.fields[index] if self.recipients.fields else {}
-        return {**sample_context(()), **fields, "email": self.addresses[index],
-                "recipient": self.addresses[index], "sender_name": sender_name}
+        fields = self.recipients.fields[index] if self.recipients.fields else None
+        return recipient_context(self.addresses[index], fields, sender_name,
+                                 EXAMPLE_UNSUBSCRIBE_URL)
 
 
 def _uploaded(upload: FileStorage | None) -> str | None:

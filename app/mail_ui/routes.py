@@ -18,6 +18,7 @@ from app.mail_ui.forms import SendMailForm
 from app.mail_ui.plan import plan_send
 from app.models import MailTemplate, Suppression, Task
 from app.models.task import IN_PROGRESS, RESERVED
+from app.security import per_user
 from app.tasks.service import EnqueueError, TaskService
 from app.utils.datetime_converter import parse_local_datetime, zone
 
@@ -70,12 +71,8 @@ def _send_limit() -> str:
     return current_app.config["RATELIMIT_SEND"]
 
 
-def _per_user() -> str:
-    return f"user:{current_user.get_id()}"
-
-
 @bp.post("/send_mail")
-@limiter.limit(_send_limit, key_func=_per_user)
+@limiter.limit(_send_limit, key_func=per_user)
 def send_mail_post() -> Response:
     """Send now or reserve: check the whole plan, then hand the job to TaskService."""
     form = _form()
@@ -116,7 +113,7 @@ def _preview_limit() -> str:
 
 
 @bp.post("/send_mail/preview")
-@limiter.limit(_preview_limit, key_func=_per_user)
+@limiter.limit(_preview_limit, key_func=per_user)
 def preview() -> tuple[dict[str, Any], int]:
     """The mail recipient ``index`` would get, rendered as the worker will; queues nothing."""
     form = _form()
