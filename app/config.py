@@ -91,6 +91,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAIL_RATE_PER_SECOND": int(get("MAIL_RATE_PER_SECOND", "0")),
         "MAIL_RATE_PER_HOUR": int(get("MAIL_RATE_PER_HOUR", "0")),
         "CANCEL_GRACE_SECONDS": float(get("CANCEL_GRACE_SECONDS", "1")),
+        "CANCEL_DRAIN_SECONDS": float(get("CANCEL_DRAIN_SECONDS", "3")),
         "TASK_RETRY_INTERVALS": get("TASK_RETRY_INTERVALS", "10,60,300"),
         # The worker side (python worker.py): see README "Workers and faults".
         "WORKER_PROCESSES": int(get("WORKER_PROCESSES", "1")),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask
+from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job
 
@@ -18,11 +19,13 @@ from app.extensions import db
 from app.models import Delivery, Task
 from app.models.task import CANCELED, FINISHED, PAUSED, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
+from app.queue import queues
 from app.tasks.progress import publish_task, publish_task_id
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
+ACK_SECONDS = 60
 CANCELED_LOG = "사용자가 취소하였습니다."
 PAUSED_LOG = "사용자가 일시 중지하였습니다. 다시 시작하면 남은 받는 사람에게 보냅니다."
 
@@ -41,6 +44,14 @@ class PauseRequested(Exception):
 
 class Superseded(Exception):
     """This run no longer owns its Task: the reconciler handed the task to a newer run."""
+
+
+
+
+def stopping_key(task_id: int) -> str:
+    """The Redis key a running job sets once it saw its stop and starts no more messages:
+    whoever waits for it to end knows that it is only hearing its relay's last answers."""
+    return f"mailroom:stopping:{task_id}"
 
 
 # The run (``Task.attempts``) this horse is, set when the Task turns running.
@@ -117,11 +128,18 @@ class StopWatch:
                     except (CancelRequested, PauseRequested, Superseded) as exc:
                         self.reason = exc
                         self.event.set()
+                        self._acknowledge()
                         return
                     finally:
                         db.session.rollback()  # hold no transaction (SQLite locks) between looks
             finally:
                 db.session.remove()
+
+    def _acknowledge(self) -> None:
+        try:
+            queues(self.app).connection.set(stopping_key(self.task_id), 1, ex=ACK_SECONDS)
+        except RedisError as exc:  # the canceler then waits only its grace, then forces it
+            log.warning("task %s: stop not acknowledged in Redis: %s", self.task_id, exc)
 
     def raise_if_stopped(self) -> None:
         """CancelRequested, PauseRequested or Superseded once the watch saw it."""

@@ -30,7 +30,7 @@ from app.models.task import (
 )
 from app.models.types import utcnow
 from app.queue import INLINE, QueueSet, fetch_job, queues
-from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG
+from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG, stopping_key
 from app.tasks.progress import publish_task, publish_task_id
 from app.tasks.quota import check_quota
 from app.utils.datetime_converter import check_reservation_window
@@ -215,10 +215,24 @@ class TaskService:
                 return False
             time.sleep(0.05)
 
+    def _stopping(self, task_id: int) -> bool:
+        """True once the running job said it saw its stop (it sends nothing new)."""
+        try:
+            return bool(self.queue_set.connection.exists(stopping_key(task_id)))
+        except RedisError:
+            return False
+
     def _stop_running(self, task_id: int) -> None:
-        """Ask the job to stop between two recipients; kill its work horse if it does not."""
-        grace = float(current_app.config["CANCEL_GRACE_SECONDS"])
-        if self._wait_until_stopped(task_id, grace):
+        """Ask the job to stop between two recipients; kill its work horse if it does not.
+
+        A job that saw the stop within ``CANCEL_GRACE_SECONDS`` starts no new message; it
+        gets ``CANCEL_DRAIN_SECONDS`` more to hear its relay's answers for the messages
+        already on the wire, so they end delivered or refused, not unknown."""
+        config = current_app.config
+        if self._wait_until_stopped(task_id, float(config["CANCEL_GRACE_SECONDS"])):
+            return
+        if self._stopping(task_id) and self._wait_until_stopped(
+                task_id, float(config["CANCEL_DRAIN_SECONDS"])):
             return
         try:
             send_stop_job_command(self.queue_set.connection, str(task_id))

@@ -74,6 +74,29 @@ def test_cancel_running_send_stops_it(app: Flask, signed_in: FlaskClient, smtp_s
     assert f"50명 중 {done.delivered_count}명에게 전송됨" in message
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_cancel_hears_a_slow_relay_out(app: Flask, signed_in: FlaskClient, smtp_sink: Any,
+                                       start_worker: Any, redis_conn: Redis) -> None:
+    """Four connections each with a message on the wire when the cancel comes, and a relay
+    that answers them one at a time, 0.5 s each: the last answer comes after the grace. The
+    job saw the stop at once, so it is heard out, not killed: every message the relay kept
+    is delivered, none is in doubt."""
+    smtp_sink.handler.delay = 0.5
+    start_worker()
+    post_send(signed_in, ",".join(f"s{i}@example.com" for i in range(40)))
+    [row] = tasks(app)
+    wait_until(lambda: smtp_sink.handler.count() >= 4, 30, "the send under way")
+
+    response = post_cancel(signed_in, row.id)
+    assert response.status_code == 302
+    done = task(app, row.id)
+    with app.app_context():
+        wait_until(lambda: workers_idle(redis_conn), 20, "the worker to be idle")
+    assert (done.status, done.unknown_count) == ("canceled", 0)
+    assert smtp_sink.handler.count() == done.delivered_count < 40
+    assert sorted(smtp_sink.handler.recipients()) == sorted(delivered_rows(app, row.id))
+
+
 def test_cancel_queued_send_never_runs(app: Flask, signed_in: FlaskClient, smtp_sink: Any,
                                        start_worker: Any, redis_conn: Redis) -> None:
     post_send(signed_in, "a@example.com, b@example.com")

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
+    # No drain: a relay that hangs after the stop is cut at once (CANCEL_GRACE_SECONDS).
     app_config.update(MAIL_PORT=smtp_sink.port, MAIL_TIMEOUT_SECONDS=60,
-                      WORKER_INLINE_MAX_RECIPIENTS=3)
+                      WORKER_INLINE_MAX_RECIPIENTS=3, CANCEL_DRAIN_SECONDS=0)
     return app_config
 
 
