@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from typing import Any
 
 from flask import Flask
 from sqlalchemy import bindparam
@@ -53,35 +52,44 @@ class Outcome:
     transient: bool = False  # not sent, and the server or the link said: later
 
 
-def claim_batch(task_id: int, size: int, sender: str) -> list[Outgoing]:
-    """Claim up to ``size`` pending recipients of the task, in order; commit. Empty only
-    when none is pending: rows another connection took first are looked for again."""
-    claimed: list[Any] = []
-    while not claimed:
-        # Rows another connection is claiming right now are skipped, not waited for
-        # (PostgreSQL; SQLite has one writer at a time anyway). Two statements, not an
-        # UPDATE over a LIMIT subquery: PostgreSQL evaluates that subquery again for each
-        # row and claims every pending recipient at once.
-        ids = list(db.session.scalars(
-            db.select(Delivery.id).where(Delivery.task_id == task_id,
-                                         Delivery.status == PENDING)
-            .order_by(Delivery.position, Delivery.id).limit(size)
-            .with_for_update(skip_locked=True)))
-        if not ids:
-            db.session.commit()
-            return []
+def claim_batch(task_id: int, size: int, sender: str,
+                settled: list[Outcome] | None = None) -> list[Outgoing]:
+    """Write ``settled`` (the last batch's outcomes) and claim up to ``size`` pending
+    recipients of the task, in order, in one transaction; commit. Empty only when none is
+    pending: rows another connection took first are looked for again."""
+    while True:
+        _write_outcomes(settled or [])
+        settled = None
+        # One statement. The chosen rows are a MATERIALIZED CTE, evaluated once: PostgreSQL
+        # may evaluate an ``IN (SELECT … LIMIT n)`` again for each row, and then claims
+        # every pending recipient at once. Rows another connection is claiming right now
+        # are skipped, not waited for (SQLite has one writer at a time anyway).
+        chosen = (db.select(Delivery.id)
+                  .where(Delivery.task_id == task_id, Delivery.status == PENDING)
+                  .order_by(Delivery.position, Delivery.id).limit(size)
+                  .with_for_update(skip_locked=True)
+                  .cte("chosen").prefix_with("MATERIALIZED"))
         claimed = db.session.execute(
-            db.update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
+            db.update(Delivery)
+            .where(Delivery.id.in_(db.select(chosen.c.id)), Delivery.status == PENDING)
             .values(status=SENDING, updated_at=utcnow())
             .returning(Delivery.id, Delivery.recipient, Delivery.position, Delivery.fields)
             .execution_options(synchronize_session=False)).all()
-        db.session.commit()
+        if claimed or not _any_pending(task_id):
+            db.session.commit()
+            break
+        db.session.commit()  # let go of the snapshot before looking again
     return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender),
                      row.fields) for row in sorted(claimed, key=lambda r: r.position)]
 
 
-def settle(outcomes: list[Outcome]) -> None:
-    """Write each claimed recipient's outcome (one executemany); commit."""
+def _any_pending(task_id: int) -> bool:
+    return db.session.scalar(db.select(Delivery.id).where(
+        Delivery.task_id == task_id, Delivery.status == PENDING).limit(1)) is not None
+
+
+def _write_outcomes(outcomes: list[Outcome]) -> None:
+    """Each claimed recipient's outcome, in one executemany (not committed)."""
     if not outcomes:
         return
     db.session.execute(
@@ -92,7 +100,13 @@ def settle(outcomes: list[Outcome]) -> None:
         [{"b_id": o.item.delivery_id, "b_status": o.status, "b_error": o.error,
           "b_message_id": o.item.message_id if o.status in (DELIVERED, UNKNOWN) else None}
          for o in outcomes])
-    db.session.commit()
+
+
+def settle(outcomes: list[Outcome]) -> None:
+    """Write each claimed recipient's outcome; commit."""
+    if outcomes:
+        _write_outcomes(outcomes)
+        db.session.commit()
 
 
 class Connection:
@@ -114,14 +128,18 @@ class Connection:
         size = 1  # grows to what this connection sends in SETTLE_SECONDS, up to ``most``
         with self.app.app_context():
             try:
+                done: list[Outcome] = []
                 while not self.stop.is_set() and self.transient is None:
-                    batch = claim_batch(self.task_id, size, self.sender)
+                    # The last batch's outcomes go in with the next claim: one commit.
+                    batch = claim_batch(self.task_id, size, self.sender, done)
+                    done = []
                     if not batch:
                         return
                     started = time.monotonic()
-                    self.send_batch(batch)
+                    done = self.send_batch(batch)
                     each = (time.monotonic() - started) / len(batch)
                     size = max(1, min(most, int(SETTLE_SECONDS / max(each, 1e-4))))
+                settle(done)
             except Exception:
                 log.exception("task %s: a connection's thread failed", self.task_id)
                 self.transient = self.transient or "전송 스레드 오류"
@@ -129,9 +147,10 @@ class Connection:
                 self.smtp.__exit__(None, None, None)
                 db.session.remove()
 
-    def send_batch(self, batch: list[Outgoing]) -> None:
+    def send_batch(self, batch: list[Outgoing]) -> list[Outcome]:
         """Send a claimed batch, settling what is done at least every ``SETTLE_SECONDS`` (a
-        slow relay must not leave many sent messages unsettled) and at the end."""
+        slow relay must not leave many sent messages unsettled); the outcomes not yet
+        written, for the caller to write with its next claim."""
         done: list[Outcome] = []
         last = time.monotonic()
         for item in batch:
@@ -139,7 +158,7 @@ class Connection:
             if time.monotonic() - last >= SETTLE_SECONDS:
                 settle(done)
                 done, last = [], time.monotonic()
-        settle(done)
+        return done
 
     def send_one(self, item: Outgoing) -> Outcome:
         """One message; after a stop or a transient failure the rest go back to pending."""
