@@ -46,8 +46,6 @@ class Superseded(Exception):
     """This run no longer owns its Task: the reconciler handed the task to a newer run."""
 
 
-
-
 def stopping_key(task_id: int) -> str:
     """The Redis key a running job sets once it saw its stop and starts no more messages:
     whoever waits for it to end knows that it is only hearing its relay's last answers."""
