@@ -62,12 +62,16 @@ def message_id(task_id: int, recipient: str, sender: str) -> str:
     return f"<mailroom.{task_id}.{digest}@{domain}>"
 
 
-@functools.lru_cache(maxsize=512)  # a send repeats its subject and sender: encode once
 def _header(value: str) -> str:
     """One line (a template's CR or LF must not start a header of its own), RFC 2047-encoded
     when it is not ASCII."""
     line = " ".join(value.splitlines())
-    return line if line.isascii() else Header(line, "utf-8").encode()
+    return line if line.isascii() else _encoded(line)
+
+
+@functools.lru_cache(maxsize=256)  # a send repeats its subject: encode it once
+def _encoded(line: str) -> str:
+    return Header(line, "utf-8").encode()
 
 
 def build_message(mail: RenderedMail, sender: str, recipient: str, msg_id: str,
