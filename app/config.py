@@ -37,7 +37,11 @@ def security(get: Any) -> dict[str, Any]:
         "MAX_FORM_PARTS": int(get("MAX_FORM_PARTS", "100")),
         "RATELIMIT_ENABLED": _bool(get("RATELIMIT_ENABLED", "true")),
         "RATELIMIT_LOGIN_IP": get("RATELIMIT_LOGIN_IP", "20 per minute;200 per day"),
-        "RATELIMIT_LOGIN_USER": get("RATELIMIT_LOGIN_USER", "5 per minute;30 per hour"),
+        # Failed sign-ins per (account, address) pair, and per account from browsers that
+        # never signed in to it (app/auth/known.py): a guesser cannot lock the owner out.
+        "RATELIMIT_LOGIN_PAIR": get("RATELIMIT_LOGIN_PAIR", "5 per minute;30 per hour"),
+        "RATELIMIT_LOGIN_ACCOUNT": get("RATELIMIT_LOGIN_ACCOUNT", "100 per hour"),
+        "LOGIN_KNOWN_BROWSER_DAYS": int(get("LOGIN_KNOWN_BROWSER_DAYS", "180")),
         "RATELIMIT_SEND": get("RATELIMIT_SEND", "30 per minute;300 per hour"),
         "RATELIMIT_PREVIEW": get("RATELIMIT_PREVIEW", "120 per minute"),
         "RATELIMIT_TEMPLATES": get("RATELIMIT_TEMPLATES", "60 per minute"),
@@ -45,9 +49,14 @@ def security(get: Any) -> dict[str, Any]:
     }
 
 
-def deliverability(get: Any) -> dict[str, Any]:
+def deliverability(get: Any, instance_path: str) -> dict[str, Any]:
     """Unsubscribe links and DKIM signing (docs/UNSUBSCRIBE.md); empty DKIM values: off."""
     return {
+        # Signs unsubscribe links (never SECRET_KEY): unset, the dev stack's random one in
+        # instance/unsubscribe_secret; none at all refuses to start (app.security).
+        "UNSUBSCRIBE_SECRET": get("UNSUBSCRIBE_SECRET")
+        or _read(os.path.join(instance_path, "unsubscribe_secret")),
+        "UNSUBSCRIBE_SECRET_FALLBACKS": _list(get("UNSUBSCRIBE_SECRET_FALLBACKS", "")),
         # Where recipients reach the app: the base of every unsubscribe link in a message.
         "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_UNSUBSCRIBE_MAILTO": get("MAIL_UNSUBSCRIBE_MAILTO", ""),
@@ -81,6 +90,10 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAIL_USE_TLS": _bool(get("MAIL_USE_TLS", "false")),
         "MAIL_USERNAME": get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
+        # Implicit TLS (port 465) instead of STARTTLS; either way the relay's certificate is
+        # verified against MAIL_SERVER (system CAs, or this PEM file): app/mail/sender.py.
+        "MAIL_USE_SSL": _bool(get("MAIL_USE_SSL", "false")),
+        "MAIL_TLS_CA_FILE": get("MAIL_TLS_CA_FILE") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Mailroom <mailroom@localhost>"),
         "MAIL_MAX_RECIPIENTS": int(get("MAIL_MAX_RECIPIENTS", "500")),
         "MAIL_TIMEOUT_SECONDS": float(get("MAIL_TIMEOUT_SECONDS", "30")),
@@ -94,13 +107,22 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "CANCEL_DRAIN_SECONDS": float(get("CANCEL_DRAIN_SECONDS", "3")),
         "TASK_RETRY_INTERVALS": get("TASK_RETRY_INTERVALS", "10,60,300"),
         # The worker side (python worker.py): see README "Workers and faults".
-        "WORKER_PROCESSES": int(get("WORKER_PROCESSES", "1")),
+        # Two by default: one user's slow send or template never holds up everyone's mail.
+        "WORKER_PROCESSES": int(get("WORKER_PROCESSES", "2")),
+        # Job functions a worker runs besides Mailroom's own (app.queue.JOB_FUNCTIONS).
+        "WORKER_JOB_ALLOWLIST": _list(get("WORKER_JOB_ALLOWLIST", "")),
         # Sends to at most this many recipients run in the worker process, not a fork.
         "WORKER_INLINE_MAX_RECIPIENTS": int(get("WORKER_INLINE_MAX_RECIPIENTS", "10")),
         "WORKER_STALE_SECONDS": float(get("WORKER_STALE_SECONDS", "10")),
         "SCHEDULER_LOCK_SECONDS": int(get("SCHEDULER_LOCK_SECONDS", "10")),
         "RECONCILE_INTERVAL_SECONDS": float(get("RECONCILE_INTERVAL_SECONDS", "2")),
         "TASK_MAX_RUNS": int(get("TASK_MAX_RUNS", "5")),
+        # Users' templates run in render processes under these bounds (app/mail/render.py).
+        "TEMPLATE_RENDER_SECONDS": float(get("TEMPLATE_RENDER_SECONDS", "2")),
+        "TEMPLATE_RENDER_MEMORY_MB": int(get("TEMPLATE_RENDER_MEMORY_MB", "256")),
+        "TEMPLATE_RENDER_PROCESSES": int(get("TEMPLATE_RENDER_PROCESSES", "4")),
+        "TEMPLATE_MAX_OUTPUT": int(get("TEMPLATE_MAX_OUTPUT", "200000")),
+        "TEMPLATE_WORK_BUDGET": int(get("TEMPLATE_WORK_BUDGET", "1000000")),
         # Per-user quotas (app/tasks/quota.py): see README "Security".
         "QUOTA_RECIPIENTS_PER_DAY": int(get("QUOTA_RECIPIENTS_PER_DAY", "2000")),
         "QUOTA_OPEN_RESERVATIONS": int(get("QUOTA_OPEN_RESERVATIONS", "50")),
@@ -109,7 +131,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "RESERVATION_MAX_DAYS": int(get("RESERVATION_MAX_DAYS", "30")),
         "NOTIFICATION_POLL_SECONDS": float(get("NOTIFICATION_POLL_SECONDS", "2")),
         "OUTBOX_DIR": get("OUTBOX_DIR") or None,
-        **deliverability(get),
+        **deliverability(get, instance_path),
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         **security(get),

@@ -116,11 +116,13 @@ def app_config(database_url: str, redis_conn: Redis, redis_server: RedisServer,
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "UNSUBSCRIBE_SECRET": "test-unsubscribe-secret-not-for-production",
         "SESSION_COOKIE_SECURE": False,  # the test client and live servers speak plain http
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_server.url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens: a test that sends mail passes its sink
+        "WORKER_PROCESSES": 1,  # per worker.py (the default is 2): tests that need two say so
         "OUTBOX_DIR": None,
     }
 

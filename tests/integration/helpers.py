@@ -27,6 +27,27 @@ def flashes(client: FlaskClient) -> list[tuple[str, str]]:
         return list(session.get("_flashes", []))
 
 
+def account(app: Flask, username: str = "alice") -> str:
+    """Make sure the account ``username`` exists (a send is signed with its id); its name."""
+    from app.cli import create_user
+    from app.models import User
+    from tests.conftest import PASSWORD
+
+    with app.app_context():
+        if User.by_username(username) is None:
+            create_user(username, PASSWORD)
+    return username
+
+
+def delivery_fields(app: Flask, task_id: int) -> dict[str, Any]:
+    """Each recipient of the task with the fields it was stored with."""
+    from app.models import Delivery
+
+    with app.app_context():
+        return dict(db.session.execute(db.select(Delivery.recipient, Delivery.fields)
+                                       .where(Delivery.task_id == task_id)).all())
+
+
 def tasks(app: Flask) -> list[Task]:
     with app.app_context():
         rows = list(db.session.scalars(db.select(Task).order_by(Task.id)))
