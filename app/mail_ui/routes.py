@@ -197,8 +197,11 @@ def send_now(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Send a reservation of the signed-in user right away."""
     task = _owned(task_id)
     queued = None
-    if task.status == RESERVED:
-        queued = TaskService(current_user.username).send_now(task.id)
+    try:
+        if task.status == RESERVED:
+            queued = TaskService(current_user.username).send_now(task.id)
+    except ValueError as exc:  # over the quota: it stays reserved
+        return _answer(False, str(exc))
     if queued is None:
         return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아닙니다.")
     return _answer(True, f"예약 Task#{task.id} {task.name}를 지금 보냅니다.")
@@ -220,6 +223,10 @@ def pause(task_id: int) -> Response | tuple[dict[str, object], int]:
 def resume(task_id: int) -> Response | tuple[dict[str, object], int]:
     """Resume a paused send of the signed-in user: the recipients not yet served."""
     task = _owned(task_id)
-    if TaskService(current_user.username).resume_task(task.id) is None:
+    try:
+        resumed = TaskService(current_user.username).resume_task(task.id)
+    except ValueError as exc:  # over the quota: it stays paused
+        return _answer(False, str(exc))
+    if resumed is None:
         return _answer(False, f"Task#{task.id} {task.name}는 일시 중지 상태가 아닙니다.")
     return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다.")

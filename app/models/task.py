@@ -57,6 +57,10 @@ class Task(db.Model):
     job_queue: Mapped[str | None] = mapped_column(String(32))
     job_timeout: Mapped[int | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
+    # What the user's daily quota counts for this task, and since when (app/tasks/quota.py):
+    # set when its recipients are let go — a send at once, a reservation when it fires.
+    charged: Mapped[int] = mapped_column(default=0)
+    charged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The mail template as it was when the task was made (MailTemplate.snapshot); NULL for
     # tasks made before templates were data, which name a built-in in their job.
     template: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -163,6 +167,12 @@ class Delivery(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def count(cls, task_id: int, *statuses: str) -> int:
+        """How many of the task's recipients are in one of ``statuses``."""
+        return db.session.scalar(db.select(db.func.count()).where(
+            cls.task_id == task_id, cls.status.in_(statuses)))
 
     @classmethod
     def settle_claims(cls, task_id: int) -> int:

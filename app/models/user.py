@@ -22,6 +22,9 @@ class User(UserMixin, db.Model):
     # Part of the id in the session cookie: bumping it ends every copy of every session.
     session_version: Mapped[int] = mapped_column(default=0)
     is_admin: Mapped[bool] = mapped_column(default=False)  # sees the operator view /admin/
+    # How the account signs its mail (``{{ sender_name }}``): never the login name, which
+    # recipients must not learn.
+    display_name: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def get_id(self) -> str:

@@ -1,6 +1,12 @@
 """Per-user sending quotas, a policy of TaskService: recipients per rolling 24 hours and
 reservations open at once. Over a quota the caller gets a ValueError saying the limit and
-when it frees up (in Korean), before any Task row or job exists."""
+when it frees up (in Korean), before any Task row or job exists.
+
+A task is charged when its recipients are really let go (``Task.charged_at``): a send now
+when it is made, a reservation when it fires (or is sent now), a resumed send whose charge
+left the window when it resumes; each time checked again. Every check first takes the
+user's lock (``lock_user``), which both databases honour, so parallel requests of one user
+are counted one after the other."""
 
 from __future__ import annotations
 
@@ -29,19 +35,43 @@ def limit(setting: tuple[str, int]) -> int:
     return int(current_app.config.get(name, default))
 
 
-def charged(username: str, since: datetime) -> list[tuple[datetime, int]]:
-    """``(created_at, recipients)`` of the user's tasks created after ``since``, oldest first.
+def lock_user(username: str) -> None:
+    """Hold ``username``'s quota lock until the caller commits: an UPDATE of the user's row
+    (PostgreSQL locks the row; SQLite takes its one write lock, which a SELECT … FOR UPDATE
+    would not), so two checks of one user never overlap."""
+    db.session.execute(db.update(User).where(User.username == username)
+                       .values(username=User.username)
+                       .execution_options(synchronize_session=False))
+
+
+def charged(username: str, since: datetime, exclude: int | None = None
+            ) -> list[tuple[datetime, int]]:
+    """``(charged_at, recipients)`` of the user's tasks charged after ``since``, oldest
+    first (but task ``exclude``).
 
     A task that ended without ever starting (its enqueue failed, or it was canceled while
     waiting) mailed no one and is not charged.
     """
     query = (
-        db.select(Task.created_at, Task.recipient_count)
-        .where(Task.username == username, Task.created_at > since, Task.recipient_count > 0,
+        db.select(Task.charged_at, Task.charged)
+        .where(Task.username == username, Task.charged_at > since, Task.charged > 0,
+               Task.id != (exclude or 0),
                db.or_(Task.status.not_in((CANCELED, FINISHED)), Task.started_at.is_not(None)))
-        .order_by(Task.created_at, Task.id)
+        .order_by(Task.charged_at, Task.id)
     )
-    return [(created, count) for created, count in db.session.execute(query)]
+    return [(moment, count) for moment, count in db.session.execute(query)]
+
+
+def reserved_before(username: str, since: datetime, until: datetime
+                    ) -> list[tuple[datetime, int]]:
+    """``(reserved_at, recipients)`` of the user's reservations not yet charged that fire
+    after ``since`` and by ``until``."""
+    query = (
+        db.select(Task.reserved_at, Task.recipient_count)
+        .where(Task.username == username, Task.status == RESERVED, Task.charged_at.is_(None),
+               Task.reserved_at > since, Task.reserved_at <= until)
+        .order_by(Task.reserved_at, Task.id))
+    return [(moment, count) for moment, count in db.session.execute(query)]
 
 
 def frees_at(rows: list[tuple[datetime, int]], wanted: int, maximum: int) -> datetime | None:
@@ -63,10 +93,15 @@ def _when(moment: datetime, now: datetime) -> str:
     return f"{korean_datetime(local)}({timedelta_to_remain(moment - now)})"
 
 
-def check_recipients(username: str, wanted: int, now: datetime) -> None:
-    """QuotaExceeded if ``wanted`` more recipients would pass the rolling 24-hour limit."""
+def check_recipients(username: str, wanted: int, now: datetime,
+                     exclude: int | None = None) -> None:
+    """QuotaExceeded if ``wanted`` more recipients at ``now`` would pass the rolling
+    24-hour limit (task ``exclude`` is the one asking, not counted twice)."""
+    _check_window(charged(username, now - WINDOW, exclude), wanted, now)
+
+
+def _check_window(rows: list[tuple[datetime, int]], wanted: int, now: datetime) -> None:
     maximum = limit(RECIPIENTS_PER_DAY)
-    rows = charged(username, now - WINDOW)
     used = sum(count for _, count in rows)
     if used + wanted <= maximum:
         return
@@ -77,6 +112,15 @@ def check_recipients(username: str, wanted: int, now: datetime) -> None:
     raise QuotaExceeded(f"{head}(최근 24시간 {used}명, 이번 {wanted}명). 지금은 "
                         f"{max(0, maximum - used)}명까지 보낼 수 있고, {_when(when, now)}부터 "
                         f"{wanted}명을 보낼 수 있습니다.")
+
+
+def check_reserved_recipients(username: str, wanted: int, at: datetime, now: datetime) -> None:
+    """QuotaExceeded if a reservation of ``wanted`` firing ``at`` would find the limit
+    reached by what is charged so far and the reservations firing before it (it is
+    checked again when it fires)."""
+    since = at - WINDOW
+    rows = sorted(charged(username, since) + reserved_before(username, since, at))
+    _check_window(rows, wanted, now)
 
 
 def check_reservations(username: str, now: datetime) -> None:
@@ -96,15 +140,44 @@ def check_reservations(username: str, now: datetime) -> None:
     raise QuotaExceeded(message)
 
 
-def check_quota(username: str, recipients: int, *, reservation: bool = False) -> None:
-    """QuotaExceeded unless the user may send to ``recipients`` more (and reserve one more).
+def check_quota(username: str, recipients: int, *, reservation_at: datetime | None = None
+                ) -> None:
+    """QuotaExceeded unless the user may send to ``recipients`` more now (or, a
+    reservation, at ``reservation_at``, and hold one more reservation).
 
-    Locks the user's row until the caller commits its Task (PostgreSQL), so two requests of
-    one user cannot both slip under the limit.
+    Takes the user's lock until the caller commits its Task.
     """
-    db.session.execute(db.select(User.id).where(User.username == username).with_for_update())
+    lock_user(username)
     now = utcnow()
-    if reservation:
+    if reservation_at is not None:
         check_reservations(username, now)
-    if recipients > 0:
+        if recipients > 0:
+            check_reserved_recipients(username, recipients, reservation_at, now)
+    elif recipients > 0:
         check_recipients(username, recipients, now)
+
+
+def charge(task: Task, recipients: int, fresh: bool = True) -> None:
+    """Charge ``task`` for ``recipients`` now, after checking the quota (QuotaExceeded if it
+    does not fit); the caller commits. ``fresh=False`` leaves a task charged within the
+    window as it is (a resumed send that was charged when it started)."""
+    now = utcnow()
+    if not fresh and task.charged_at is not None and task.charged_at > now - WINDOW:
+        return
+    lock_user(task.username)
+    check_recipients(task.username, recipients, now, exclude=task.id)
+    task.charged_at, task.charged = now, recipients
+
+
+def charge_at_start(task_id: int) -> None:
+    """When a task's run starts: charge a reservation that fired (QuotaExceeded, with
+    nothing committed, if the user's quota is used up by now); commit."""
+    task = db.session.get(Task, task_id)
+    if task is None or task.charged_at is not None:
+        return
+    try:
+        charge(task, task.recipient_count)
+    except QuotaExceeded:
+        db.session.rollback()
+        raise
+    db.session.commit()

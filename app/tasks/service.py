@@ -32,7 +32,7 @@ from app.models.types import utcnow
 from app.queue import INLINE, QueueSet, fetch_job, queues
 from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG, stopping_key
 from app.tasks.progress import publish_task, publish_task_id
-from app.tasks.quota import check_quota
+from app.tasks.quota import charge, check_quota
 from app.utils.datetime_converter import check_reservation_window
 
 log = logging.getLogger(__name__)
@@ -123,10 +123,13 @@ class TaskService:
         job reads, as it reads ``template`` (a MailTemplate snapshot) from the Task;
         ``resent_from`` links a resend to the task it repeats.
         """
-        check_quota(self.username, len(recipients or ()) or recipient_count)
+        count = len(recipients or ()) or recipient_count
+        check_quota(self.username, count)
+        now = utcnow()  # charged when it is made: it goes at once
         task = self._new_task(func, args, kwargs, description, self.queue.name, timeout,
                               recipients, fields, status=QUEUED, template=template,
-                              recipient_count=recipient_count, resent_from=resent_from)
+                              recipient_count=recipient_count, resent_from=resent_from,
+                              charged=count, charged_at=now, created_at=now)
         try:
             submit_job(task, self.queue_set)
         except (RedisError, OSError) as exc:
@@ -152,7 +155,9 @@ class TaskService:
         """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware);
         the rest as ``enqueue_task``."""
         self.check_time(scheduled_time)
-        check_quota(self.username, len(recipients or ()) or recipient_count, reservation=True)
+        # Charged when it fires (checked again then); refused now if it could not fit.
+        check_quota(self.username, len(recipients or ()) or recipient_count,
+                    reservation_at=scheduled_time)
         task = self._new_task(func, args, kwargs, description, RESERVE_QUEUE, timeout,
                               recipients, fields, status=RESERVED, reserved_at=scheduled_time,
                               template=template, recipient_count=recipient_count)
@@ -180,13 +185,20 @@ class TaskService:
         return publish_task_id(task_id)
 
     def send_now(self, task_id: int) -> Task | None:
-        """Queue a reservation at once; None when its job has already left the registry."""
+        """Queue a reservation at once, charging the quota now (QuotaExceeded leaves it
+        reserved); None when its job has already left the registry."""
+        task = db.session.get(Task, task_id)
+        if task is None or task.status != RESERVED:
+            return None
+        charge(task, task.recipient_count)
         connection = self.queue_set.connection
         if not connection.zrem(self._registry_key(), str(task_id)):
+            db.session.rollback()
             return None
         try:
             self.reserve_queue.enqueue_job(fetch_job(str(task_id), connection))
         except NoSuchJobError:
+            db.session.rollback()
             return None
         Task.transition(task_id, (RESERVED,), status=QUEUED)
         return publish_task_id(task_id)
@@ -286,7 +298,13 @@ class TaskService:
         return task if task is not None and task.status == PAUSED else None
 
     def resume_task(self, task_id: int) -> Task | None:
-        """Queue a paused send again for its recipients not yet served; None if not paused."""
+        """Queue a paused send again for its recipients not yet served; None if not paused.
+        A send whose charge has left the quota's window is charged again for those
+        (QuotaExceeded keeps it paused)."""
+        task = db.session.get(Task, task_id)
+        if task is None or task.status != PAUSED:
+            return None
+        charge(task, Delivery.count(task_id, PENDING), fresh=False)
         if not Task.transition(task_id, (PAUSED,), status=QUEUED, pause_requested_at=None,
                                log=None):
             return None

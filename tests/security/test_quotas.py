@@ -91,8 +91,8 @@ def test_the_window_rolls(app: Flask, signed_in: FlaskClient, redis_conn: Redis)
     assert send(signed_in, 4)[0] == "success"
     assert send(signed_in, 4, prefix="s")[0] == "danger"
     with app.app_context():
-        db.session.execute(db.update(Task).values(
-            created_at=datetime.now(ZoneInfo("UTC")) - WINDOW - timedelta(seconds=1)))
+        day_ago = datetime.now(ZoneInfo("UTC")) - WINDOW - timedelta(seconds=1)
+        db.session.execute(db.update(Task).values(created_at=day_ago, charged_at=day_ago))
         db.session.commit()
     assert send(signed_in, 5, prefix="s")[0] == "success"
     assert len(tasks(app)) == 2 and jobs_in_redis(redis_conn) == 2
