@@ -13,8 +13,11 @@ from app.models import User
 users = AppGroup("users", help="Manage accounts.")
 
 
-def create_user(username: str, password: str, admin: bool = False) -> User:
-    """Make an account; ValueError when the name is taken or a field is empty."""
+def create_user(username: str, password: str, admin: bool = False,
+                display_name: str | None = None) -> User:
+    """Make an account; ValueError when the name is taken or a field is empty.
+    ``display_name`` signs its mail (``{{ sender_name }}``) instead of the default sender's
+    name; the login name never appears in mail."""
     username = username.strip()
     if not username or not password:
         raise ValueError("이름과 비밀번호를 모두 입력하세요.")
@@ -23,7 +26,8 @@ def create_user(username: str, password: str, admin: bool = False) -> User:
     if User.by_username(username) is not None:
         raise ValueError(f"이미 있는 이름입니다: {username}")
     check_password(password, username, current_app.config["PASSWORD_MIN_LENGTH"])
-    user = User(username=username, is_admin=admin)
+    user = User(username=username, is_admin=admin,
+                display_name=(display_name or "").strip()[:128] or None)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
@@ -34,10 +38,12 @@ def create_user(username: str, password: str, admin: bool = False) -> User:
 @click.argument("name")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--admin", is_flag=True, help="May open the operator view (/admin/).")
-def create_command(name: str, password: str, admin: bool) -> None:
+@click.option("--display-name", default=None,
+              help="The name its mail is signed with ({{ sender_name }}).")
+def create_command(name: str, password: str, admin: bool, display_name: str | None) -> None:
     """Create an account NAME."""
     try:
-        create_user(name, password, admin)
+        create_user(name, password, admin, display_name)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created user {name}")

@@ -11,6 +11,7 @@ crash, a drop once DATA began) ends ``unknown`` and is left for the user to deci
 from __future__ import annotations
 
 import logging
+import threading
 from email.message import Message
 from typing import Any
 
@@ -20,7 +21,14 @@ from app.extensions import db
 from app.mail.pool import Outgoing, run_connections
 from app.mail.rate import SendRate
 from app.mail.recipients import display
-from app.mail.render import compile_mail, recipient_context
+from app.mail.render import (
+    RenderedMail,
+    RenderLimitExceeded,
+    TemplateProblem,
+    recipient_context,
+    render_many,
+    sender_name,
+)
 from app.mail.sender import build_message
 from app.mail.unsubscribe import unsubscribe_links
 from app.models import Delivery, MailTemplate, Suppression, Task
@@ -32,9 +40,13 @@ from app.tasks.decorators import (
     background_task,
     current_task_id,
 )
+from app.tasks.quota import QuotaExceeded, charge_at_start
 
 log = logging.getLogger(__name__)
 RATE_NOTE = "전송 속도 제한(MAIL_RATE_PER_SECOND)에 따라 차례를 기다리며 보내는 중입니다."
+LIMIT_STRIKES = 3
+GAVE_UP = (f"템플릿이 처리 한도를 {LIMIT_STRIKES}번 넘어 나머지 받는 사람의 메일은 만들지 "
+           "않았습니다.")
 
 
 def _outcome(task_id: int, total: int) -> dict[str, Any]:
@@ -76,30 +88,59 @@ def task_template(task_id: int, template_name: str, owner: str) -> dict[str, Any
 
 
 class Composer:
-    """Makes one recipient's message (called from the connections' threads); a recipient
-    whose mail cannot be rendered fails alone, with the reason."""
+    """Makes the messages of a claimed batch (called from the connections' threads): their
+    mail rendered in one request to a render process, each recipient's alone under the
+    render limits. A recipient whose mail cannot be made fails alone, with the reason;
+    once ``LIMIT_STRIKES`` renders were stopped by a limit, the rest are not tried (a
+    template that runs away would otherwise hold the worker for each recipient)."""
 
-    def __init__(self, template: dict[str, Any], sender_name: str, sender: str) -> None:
-        self.mail = compile_mail(template)
-        self.sender_name, self.sender = sender_name, sender
+    def __init__(self, template: dict[str, Any], owner: str, sender: str) -> None:
+        self.template, self.owner, self.sender = template, owner, sender
+        self.sender_name = sender_name(owner)
+        self.strikes = 0
+        self._lock = threading.Lock()
 
-    def __call__(self, item: Outgoing) -> Message:
+    def __call__(self, items: list[Outgoing]) -> list[Message | str]:
+        """Each item's message, or why it cannot be made."""
+        if self.strikes >= LIMIT_STRIKES:
+            return [GAVE_UP] * len(items)
         # Each connection's thread runs in an app context: the links read its config.
-        link, headers = unsubscribe_links(self.sender_name, item.recipient)
-        mail = self.mail.render(recipient_context(item.recipient, item.fields,
-                                                  self.sender_name, link))
-        return build_message(mail, self.sender, item.recipient, item.message_id, headers)
+        try:
+            links = [unsubscribe_links(self.owner, item.recipient) for item in items]
+        except LookupError as exc:  # the sending account is gone: no link, no mail
+            return [f"보내는 계정을 찾을 수 없습니다: {exc}"] * len(items)
+        contexts = [recipient_context(item.recipient, item.fields, self.sender_name, link)
+                    for item, (link, _) in zip(items, links, strict=True)]
+        mails = render_many(self.template, contexts)
+        return [self._message(item, headers, mail)
+                for item, (_, headers), mail in zip(items, links, mails, strict=True)]
+
+    def _message(self, item: Outgoing, headers: list[tuple[str, str]],
+                 mail: RenderedMail | TemplateProblem) -> Message | str:
+        if isinstance(mail, RenderLimitExceeded):
+            with self._lock:
+                self.strikes += 1
+        if isinstance(mail, TemplateProblem):
+            return str(mail)
+        try:
+            return build_message(mail, self.sender, item.recipient, item.message_id, headers)
+        except ValueError as exc:  # an address our SMTP path cannot carry
+            return str(exc)
 
 
 @background_task
-def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
+def send_mail(template_name: str, owner: str) -> dict[str, Any]:
     """Send ``template_name`` to each pending recipient of the task, stopping between two
     messages on every connection once the user cancels."""
     task_id = current_task_id()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     Delivery.settle_claims(task_id)  # a crashed run's claims: in doubt, never resent
+    try:
+        charge_at_start(task_id)  # a reservation is charged when it fires, if it still fits
+    except QuotaExceeded as exc:
+        return {"failed": True, "log": str(exc), "delivered": 0}
     # Who asked to be left alone since the task was made (a reservation, a retry) is skipped.
-    Suppression.apply(task_id, sender_name)
+    Suppression.apply(task_id, owner)
     counts = {status: n for status, n in db.session.execute(
         db.select(Delivery.status, db.func.count()).where(Delivery.task_id == task_id)
         .group_by(Delivery.status))}
@@ -111,9 +152,9 @@ def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
         def on_tick() -> None:
             if progress.due():
                 note = RATE_NOTE if rate.waited > 1 else None
-                progress.report(total - _count(task_id, PENDING, SENDING), note=note)
+                progress.report(total - Delivery.count(task_id, PENDING, SENDING), note=note)
 
-        composer = Composer(task_template(task_id, template_name, sender_name), sender_name,
+        composer = Composer(task_template(task_id, template_name, owner), owner,
                             app.config["MAIL_DEFAULT_SENDER"])
         with StopWatch(app, task_id) as watch:
             transient = run_connections(app, task_id, pending, composer, watch.event, rate,
@@ -123,7 +164,3 @@ def send_mail(template_name: str, sender_name: str) -> dict[str, Any]:
             raise TransientError(transient[0])
     return _outcome(task_id, total)
 
-
-def _count(task_id: int, *statuses: str) -> int:
-    return db.session.scalar(db.select(db.func.count()).where(
-        Delivery.task_id == task_id, Delivery.status.in_(statuses)))

@@ -42,6 +42,10 @@ class Outgoing:
     fields: dict[str, str] | None = None  # the recipient's own template variables
 
 
+# Makes a claimed batch's messages: each one, or the reason it cannot be made.
+Compose = Callable[[list[Outgoing]], list[Message | str]]
+
+
 @dataclass
 class Outcome:
     """What became of one claimed recipient: its new status, and why."""
@@ -113,7 +117,7 @@ class Connection:
     """One SMTP connection's thread: claim, send, settle, until nothing is pending, a stop,
     or a transient failure (then RQ's retry takes it from there)."""
 
-    def __init__(self, app: Flask, task_id: int, compose: Callable[[Outgoing], Message],
+    def __init__(self, app: Flask, task_id: int, compose: Compose,
                  stop: threading.Event, rate: SendRate) -> None:
         self.app, self.task_id, self.compose = app, task_id, compose
         self.stop, self.rate = stop, rate
@@ -153,22 +157,32 @@ class Connection:
         written, for the caller to write with its next claim."""
         done: list[Outcome] = []
         last = time.monotonic()
-        for item in batch:
-            done.append(self.send_one(item))
+        for item, message in zip(batch, self.messages(batch), strict=True):
+            done.append(self.send_one(item, message))
             if time.monotonic() - last >= SETTLE_SECONDS:
                 settle(done)
                 done, last = [], time.monotonic()
         return done
 
-    def send_one(self, item: Outgoing) -> Outcome:
-        """One message; after a stop or a transient failure the rest go back to pending."""
-        if self.transient is not None or self.stop.is_set():
-            return Outcome(item, PENDING)
+    def messages(self, batch: list[Outgoing]) -> list[Message | str | None]:
+        """The batch's messages (a reason where one cannot be made); None for each when the
+        send stopped, or the render processes could not be reached (a transient failure)."""
+        if self.stop.is_set():
+            return [None] * len(batch)
         try:
-            message = self.compose(item)
-        except Exception as exc:  # this recipient's mail cannot be made: the rest go on
-            log.warning("no message for %s: %s", item.recipient, exc)
-            return Outcome(item, REFUSED, f"메시지를 만들 수 없습니다: {exc}"[:300])
+            return list(self.compose(batch))
+        except Exception as exc:  # no render process: try again later, mail nobody now
+            log.exception("task %s: messages could not be made", self.task_id)
+            self.transient = f"메일을 만들 수 없습니다: {exc}"[:300]
+            return [None] * len(batch)
+
+    def send_one(self, item: Outgoing, message: Message | str | None) -> Outcome:
+        """One message; after a stop or a transient failure the rest go back to pending."""
+        if self.transient is not None or self.stop.is_set() or message is None:
+            return Outcome(item, PENDING)
+        if isinstance(message, str):  # this recipient's mail cannot be made: the rest go on
+            log.warning("no message for %s: %s", item.recipient, message)
+            return Outcome(item, REFUSED, f"메시지를 만들 수 없습니다: {message}"[:300])
         try:
             if self.smtp.connection is None:
                 self.smtp.connect()
@@ -192,7 +206,7 @@ class Connection:
 
 
 def run_connections(app: Flask, task_id: int, pending: int,
-                    compose: Callable[[Outgoing], Message], stop: threading.Event,
+                    compose: Compose, stop: threading.Event,
                     rate: SendRate, on_tick: Callable[[], None],
                     tick: float = 0.25) -> list[str]:
     """Send the task's ``pending`` recipients over up to ``MAIL_CONCURRENCY`` connections

@@ -12,7 +12,7 @@ from app.extensions import limiter
 from app.filters import local_text
 from app.mail.jobs import send_mail as send_mail_job
 from app.mail.recipients import display
-from app.mail.render import compile_mail
+from app.mail.render import render_mail, sender_name
 from app.mail_ui import bp
 from app.mail_ui.forms import SendMailForm
 from app.mail_ui.plan import plan_send
@@ -121,8 +121,8 @@ def preview() -> tuple[dict[str, Any], int]:
         plan = plan_send(form, current_user.username)
         count = len(plan.addresses)
         index = min(max(int(request.form.get("index") or 0), 0), count - 1)
-        mail = compile_mail(plan.template.snapshot()).render(
-            plan.context(index, current_user.username))
+        mail = render_mail(plan.template.snapshot(),
+                           plan.context(index, sender_name(current_user.username)))
     except ValueError as exc:
         return {"error": str(exc)}, 400
     return {"subject": mail.subject, "text": mail.text, "html": mail.html or "",

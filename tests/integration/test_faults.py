@@ -27,7 +27,7 @@ from app.mail.jobs import send_mail
 from app.models import Delivery
 from app.tasks.service import TaskService
 from tests.conftest import skip_or_fail
-from tests.integration.helpers import ended, wait_for_task
+from tests.integration.helpers import account, ended, wait_for_task
 from tests.jobs_cancel import stubborn
 from tests.procs import alive, descendants, kill_family
 
@@ -71,6 +71,7 @@ def figure(text: str) -> None:
 
 
 def send(app: Flask, recipients: list[str]) -> int:
+    account(app)
     with app.app_context():
         return TaskService("alice").enqueue_task(
             send_mail, "welcome", "alice", recipients=recipients, timeout=600,
@@ -80,6 +81,7 @@ def send(app: Flask, recipients: list[str]) -> int:
 def reserve(app: Flask, recipient: str, at: float) -> datetime:
     """Reserve one mail for ``at`` (epoch seconds, rounded up to a whole second)."""
     when = datetime.fromtimestamp(math.ceil(at), UTC)
+    account(app)
     with app.app_context():
         TaskService("alice").reserve_task(when, send_mail, "welcome", "alice",
                                           recipients=[recipient], description=recipient)

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.mail.jobs import send_mail
 from app.models import Delivery
 from app.tasks.service import TaskService
-from tests.integration.helpers import ended, wait_for_task
+from tests.integration.helpers import account, ended, wait_for_task
 
 
 @pytest.fixture
@@ -25,6 +25,7 @@ def test_the_batch_goes_on_past_an_unsendable_recipient(app: Flask, smtp_sink: A
                                                         start_worker: Any) -> None:
     # As a row made before the form refused such addresses (or by another client) would be.
     recipients = ["a@example.com", "üser2@example.com", "c@example.com"]
+    account(app)
     with app.app_context():
         task_id = TaskService("alice").enqueue_task(
             send_mail, "welcome", "alice", recipients=recipients, description="mixed").id

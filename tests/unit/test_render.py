@@ -1,4 +1,4 @@
-"""The template sandbox (app/mail/render.py): what a template may do, and that every way of
+"""The template sandbox (app/mail/sandbox.py): what a template may do, and that every way of
 running away with memory or time is refused, with the part and line."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.mail.recipients import read_recipients
-from app.mail.render import TemplateProblem, check, compile_mail, fields_used
+from app.mail.sandbox import TemplateProblem, check, compile_mail, fields_used
 
 
 def text_template(body: str, **parts: str) -> dict[str, str]:
@@ -110,3 +110,52 @@ def test_csv_quoting_tabs_and_limit() -> None:
     assert read_recipients("email@example.com\nb@example.com", 10).fields is None
     with pytest.raises(ValueError, match="2명까지"):
         read_recipients("email\na@example.com\nb@example.com\nc@example.com", 2)
+
+
+# Issue 17: the payloads of the second security review, and what the shrunk sandbox refuses
+# before any process limit is needed.
+CPU = "{% set s='x'*20000 %}{% for a in s[:2000] %}{% if s|sort|first %}…{% endif %}{% endfor %}"
+
+
+@pytest.mark.parametrize("body,message", [
+    (CPU, "일의 양을 넘었습니다"),
+    ("{% for a in email * 10000 %}{% for b in email * 50 %}{% endfor %}{% endfor %}",
+     "일의 양을 넘었습니다"),
+    ("{{ [1]|batch(5*10**7, 0)|first|length }}", "너무 깁니다"),
+    ("{{ [1]|slice(10**7)|list|length }}", "너무 깁니다"),
+    ("{{ range(1000)|join('x' * 1000) }}", "너무 깁니다"),
+    ("{{ email|wordwrap(1, true, 'x' * 10000) }}", "너무 깁니다"),
+    ("{{ [1]|tojson(10**6) }}", "들여쓰기"),
+    ("{{ [[1]]|sum(start=[]) }}", "시작값"),
+    ("{% set v = 10**60 %}{{ v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v"
+     "*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v"
+     "*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v"
+     "*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v"
+     "*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v*v"
+     " }}", "곱한 수가 너무 큽니다"),
+    ("{% set s = 'x' * 150000 %}{{ ([s] * 2)|length }}", "너무 깁니다"),  # nested size
+    ("{% set s = 'x' * 150000 %}{{ [s, s]|length }}", "너무 깁니다"),
+    ("{{ dict }}", "그대로 쓸 수 없습니다"),
+    ("{{ email.upper }}", "그대로 쓸 수 없습니다"),
+    ("{{ [1, 2] }}", "그대로 쓸 수 없습니다"),
+    ("{{ _secret }}", "밑줄(_)로 시작하는 이름"),
+    ("{{" + "(" * 300 + "1" + ")" * 300 + "}}", "너무 깊게"),
+    ("{{ " + "[" * 300 + "]" * 300 + " }}", "너무 깊게"),
+])
+def test_the_reviews_payloads_are_refused_quickly(body: str, message: str) -> None:
+    with pytest.raises(TemplateProblem) as caught:
+        check(text_template(body))
+    assert message in str(caught.value)
+
+
+def test_text_and_numbers_are_printed_none_as_nothing() -> None:
+    mail = compile_mail(text_template("{{ none }}|{{ 1.5 }}|{{ 3 }}|{{ 'a' }}|"
+                                      "{{ [1, 2]|join(',') }}")).render({})
+    assert mail.text == "|1.5|3|a|1,2"
+
+
+def test_a_budget_is_per_render() -> None:
+    """Every recipient gets the whole budget: a send of many is not cut short by the sum."""
+    mail = compile_mail(text_template("{% for c in email * 100 %}.{% endfor %}"))
+    for _ in range(50):
+        assert len(mail.render({"email": "x" * 1000}).text) == 100_000
