@@ -67,11 +67,12 @@ def _security_headers(response: Response) -> Response:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (the models must be known to Alembic)
+    from app import admin, models  # noqa: F401  (the models must be known to Alembic)
 
     db.init_app(app)
     tune_sqlite(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    admin.install_guard(app)  # first of the app's before_request hooks: before CSRF's
     csrf.init_app(app)
     login_manager.init_app(app)
     bootstrap.init_app(app)

@@ -66,6 +66,30 @@ def set_password_command(name: str, password: str) -> None:
     click.echo(f"new password for {name}; its sessions have ended")
 
 
+def end_sessions(username: str | None = None) -> int:
+    """End every session of ``username`` (of every account when None): each cookie signed
+    so far names an old session version and signs in nobody. How many accounts."""
+    query = db.update(User).values(session_version=User.session_version + 1)
+    if username is not None:
+        query = query.where(User.username == username)
+    count = db.session.execute(query.execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return count
+
+
+@users.command("end-sessions")
+@click.argument("name", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Every account (after a key leaked).")
+def end_sessions_command(name: str | None, everyone: bool) -> None:
+    """End every session of NAME, or of every account with --all."""
+    if everyone == (name is not None):
+        raise click.UsageError("이름 하나 또는 --all 중 하나만 주세요.")
+    count = end_sessions(name)
+    if name is not None and not count:
+        raise click.ClickException(f"없는 이름입니다: {name}")
+    click.echo(f"ended the sessions of {count} account(s)")
+
+
 tasks = AppGroup("tasks", help="Look after background tasks.")
 
 

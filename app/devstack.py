@@ -159,9 +159,10 @@ def start_smtp_sink(handler: Any, port: int | None = None) -> Any:
     return controller
 
 
-def dev_secret_key(instance: str) -> str:
-    """The dev stack's key: made at random once, kept in ``instance/secret_key`` (0600)."""
-    path = os.path.join(instance, "secret_key")
+def dev_secret_key(instance: str, name: str = "secret_key") -> str:
+    """One of the dev stack's secrets: made at random once, kept in ``instance/<name>``
+    (0600): ``secret_key`` (sessions) and ``unsubscribe_secret`` (unsubscribe links)."""
+    path = os.path.join(instance, name)
     os.makedirs(instance, exist_ok=True)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -178,11 +179,13 @@ def dev_secret_key(instance: str) -> str:
 
 
 def _prepare(env: dict[str, str], stack: list[Callable[[], None]]) -> None:
-    """Start what the environment does not name: Redis and the SMTP sink; a secret key of
-    this checkout's own, and cookies that work over plain http on 127.0.0.1."""
+    """Start what the environment does not name: Redis and the SMTP sink; a secret key and
+    an unsubscribe secret of this checkout's own, and cookies that work over plain http on
+    127.0.0.1."""
     instance = os.path.join(ROOT, "instance")
-    if not env.get("SECRET_KEY"):
-        env["SECRET_KEY"] = dev_secret_key(instance)
+    for variable in ("SECRET_KEY", "UNSUBSCRIBE_SECRET"):
+        if not env.get(variable):
+            env[variable] = dev_secret_key(instance, variable.lower())
     env.setdefault("SESSION_COOKIE_SECURE", "false")
     # The unsubscribe links in mail point at this very app.
     env.setdefault("PUBLIC_BASE_URL",

@@ -1,5 +1,5 @@
-"""What the app refuses and limits: a missing or known secret key, brute force, floods of
-sends, oversized bodies; and the headers signed-in responses carry."""
+"""What the app refuses and limits: a missing or known secret key (or unsubscribe secret),
+brute force, floods of sends, oversized bodies; and the headers signed-in responses carry."""
 
 from __future__ import annotations
 
@@ -12,18 +12,35 @@ from app.extensions import limiter
 
 # Keys that were ever a default somewhere: a session signed with one can be forged offline.
 KNOWN_KEYS = frozenset({"dev-only-change-me", "dev", "secret", "changeme", "change-me"})
+MIN_SECRET_LENGTH = 16
 
 
 class InsecureConfig(RuntimeError):
     """The app must not start as configured."""
 
 
+def _weak(secret: object) -> bool:
+    """True for a secret that can be guessed: empty, a known default or under 16 characters."""
+    return not secret or str(secret) in KNOWN_KEYS or len(str(secret)) < MIN_SECRET_LENGTH
+
+
+def _refuse_weak_fallbacks(app: Flask, name: str) -> None:
+    """A fallback still verifies what it signed: a public or short one forges (tests too)."""
+    if any(_weak(key) for key in app.config.get(name) or []):
+        raise InsecureConfig(
+            f"{name} lists a known default or a key under {MIN_SECRET_LENGTH} characters: "
+            "whatever was signed with it can be forged. A key that was ever public is never "
+            "kept as a fallback: remove it and run `flask --app run users end-sessions --all`.")
+
+
 def check_secret_key(app: Flask) -> None:
-    """Refuse to start (outside testing) without a secret key of our own."""
+    """Refuse to start without a secret key of our own (a test config may use a short one)
+    or with a weak key among ``SECRET_KEY_FALLBACKS``."""
+    _refuse_weak_fallbacks(app, "SECRET_KEY_FALLBACKS")
     key = app.config.get("SECRET_KEY")
     if app.testing and key:
         return
-    if not key or str(key) in KNOWN_KEYS or len(str(key)) < 16:
+    if _weak(key):
         raise InsecureConfig(
             "SECRET_KEY is unset, too short or a known default: sessions could be forged. "
             "Set it to a long random value, e.g. "
@@ -31,9 +48,28 @@ def check_secret_key(app: Flask) -> None:
             "(python run.py makes one for the dev stack in instance/secret_key).")
 
 
+def check_unsubscribe_secret(app: Flask) -> None:
+    """Refuse to start (outside testing) without an unsubscribe secret of its own: strong,
+    and none of the session keys, so a leaked session key forges no unsubscribe link."""
+    _refuse_weak_fallbacks(app, "UNSUBSCRIBE_SECRET_FALLBACKS")
+    config = app.config
+    secret = config.get("UNSUBSCRIBE_SECRET")
+    unsubscribe = {secret, *(config.get("UNSUBSCRIBE_SECRET_FALLBACKS") or [])} - {None, ""}
+    session = {config.get("SECRET_KEY"), *(config.get("SECRET_KEY_FALLBACKS") or [])}
+    if unsubscribe & session:
+        raise InsecureConfig("UNSUBSCRIBE_SECRET (or a fallback) equals a session key: "
+                             "give the unsubscribe links a secret of their own.")
+    if not app.testing and _weak(secret):
+        raise InsecureConfig(
+            "UNSUBSCRIBE_SECRET is unset, too short or a known default: unsubscribe links "
+            "could be forged. Set it to a long random value other than SECRET_KEY "
+            "(python run.py makes one for the dev stack in instance/unsubscribe_secret).")
+
+
 def per_user() -> str:
-    """The rate-limit key of the signed-in account (a send, a preview, a template save)."""
-    return f"user:{current_user.get_id()}"
+    """The rate-limit key of the signed-in account (a send, a preview, a template save): its
+    id alone, so signing in again (a new session version) starts no new count."""
+    return f"user:{getattr(current_user, 'id', None)}"
 
 
 def init_limiter(app: Flask, storage_uri: str) -> None:
@@ -80,6 +116,7 @@ def error_page(error: HTTPException) -> tuple[str, int]:
 def register(app: Flask) -> None:
     """Install the checks, the limiter, the headers and the error pages on ``app``."""
     check_secret_key(app)
+    check_unsubscribe_secret(app)
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:  # the client's address as the proxy saw it: rate limits per real client
         from werkzeug.middleware.proxy_fix import ProxyFix

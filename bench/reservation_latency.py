@@ -46,7 +46,7 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "REDIS_URL": redis.url,
                "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port),
                "RESERVATION_MIN_LEAD_SECONDS": "1", "TZ": "America/Los_Angeles",
-               "SECRET_KEY": secrets.token_hex(32)}
+               "SECRET_KEY": secrets.token_hex(32), "UNSUBSCRIBE_SECRET": secrets.token_hex(32)}
         os.environ.update({k: v for k, v in env.items() if k != "TZ"})
         app = create_app()
         with app.app_context():

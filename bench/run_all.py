@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_KEY = secrets.token_hex(32)
+BENCH_UNSUBSCRIBE_SECRET = secrets.token_hex(32)
 BENCH_PASSWORD = secrets.token_urlsafe(16)
 sys.path.insert(0, ROOT)
 
@@ -44,14 +45,15 @@ def report(name: str, samples: list[float]) -> float:
 def job_start_cost() -> None:
     print("1. job start: fork with the app loaded vs a fresh interpreter building the app")
     env = {**os.environ, "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:1/0",
-           "SECRET_KEY": BENCH_KEY}
+           "SECRET_KEY": BENCH_KEY, "UNSUBSCRIBE_SECRET": BENCH_UNSUBSCRIBE_SECRET}
 
     def fresh() -> None:
         subprocess.run([sys.executable, "-c", "import run"], cwd=ROOT, env=env, check=True)
 
     from app import create_app
 
-    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": BENCH_KEY})
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": BENCH_KEY,
+                "UNSUBSCRIBE_SECRET": BENCH_UNSUBSCRIBE_SECRET})
 
     def fork() -> None:
         pid = os.fork()
@@ -74,6 +76,7 @@ def notifications_poll() -> None:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db",
                           "WTF_CSRF_ENABLED": False, "REDIS_URL": "redis://127.0.0.1:1/0",
                           "SECRET_KEY": BENCH_KEY, "SESSION_COOKIE_SECURE": False,
+                          "UNSUBSCRIBE_SECRET": BENCH_UNSUBSCRIBE_SECRET,
                           "RATELIMIT_ENABLED": False})
         with app.app_context():
             db.create_all()

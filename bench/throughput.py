@@ -99,7 +99,8 @@ def database(kind: str) -> Iterator[str]:
 
 
 def _migrate(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + uuid.uuid4().hex}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+           "UNSUBSCRIBE_SECRET": "bench-" + uuid.uuid4().hex}
     subprocess.run([sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
 
@@ -111,6 +112,7 @@ class Stack:
         self.env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis.url,
                     "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port),
                     "SECRET_KEY": "bench-" + uuid.uuid4().hex, "PYTHONPATH": ROOT,
+                    "UNSUBSCRIBE_SECRET": "bench-" + uuid.uuid4().hex,
                     "QUOTA_RECIPIENTS_PER_DAY": "1000000", "QUOTA_OPEN_RESERVATIONS": "1000",
                     **{k: str(v) for k, v in config.items()}}
         self.workers: list[subprocess.Popen[bytes]] = []

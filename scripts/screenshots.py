@@ -41,8 +41,8 @@ class SlowSink:
 def _env(tmp: str, redis: RedisServer, port: int) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/shots.db", "REDIS_URL": redis.url,
             "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port),
-            "SECRET_KEY": secrets.token_hex(32), "SESSION_COOKIE_SECURE": "false",
-            "MAIL_CONCURRENCY": "1"}
+            "SECRET_KEY": secrets.token_hex(32), "UNSUBSCRIBE_SECRET": secrets.token_hex(32),
+            "SESSION_COOKIE_SECURE": "false", "MAIL_CONCURRENCY": "1"}
 
 
 def _prepare(env: dict[str, str], password: str) -> Any:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from app.auth import bp
 from app.auth.forms import LoginForm
+from app.auth.known import known_ids, remember
 from app.extensions import db, limiter, login_manager
 from app.models import User
 
@@ -38,13 +40,42 @@ def _login_ip_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN_IP"]
 
 
-def _login_user_limit() -> str:
-    return current_app.config["RATELIMIT_LOGIN_USER"]
+def _login_pair_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_PAIR"]
 
 
-def _login_username() -> str:
-    """The rate limit's key for the name being tried (not the requester's address)."""
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
+def _login_account_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_ACCOUNT"]
+
+
+def _login_name() -> str:
+    return (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _known_browser() -> bool:
+    """True when this browser signed in to the account being tried before (app/auth/known)."""
+    if "login_known" not in g:
+        name = (request.form.get("username") or "").strip()[:64]
+        user = User.by_username(name) if name else None
+        g.login_known = user is not None and user.id in known_ids()
+    return g.login_known
+
+
+def _login_pair() -> str:
+    """The key of failures per (account, address); a known browser counts apart, so a
+    guesser at the owner's own address (NAT, proxy) cannot hold the owner's count."""
+    known = ":known" if _known_browser() else ""
+    return f"login-pair:{_login_name()}:{get_remote_address()}{known}"
+
+
+def _login_account() -> str:
+    """The key of failures per account, from every address together."""
+    return "login-account:" + _login_name()
+
+
+def _login_failed(response: Response) -> bool:
+    """Only a refused sign-in costs (set by the view): successes are never counted."""
+    return bool(g.get("login_failed"))
 
 
 def require_login() -> Response | None:
@@ -63,7 +94,10 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_ip_limit, methods=["POST"])
-@limiter.limit(_login_user_limit, methods=["POST"], key_func=_login_username)
+@limiter.limit(_login_pair_limit, methods=["POST"], key_func=_login_pair,
+               deduct_when=_login_failed)
+@limiter.limit(_login_account_limit, methods=["POST"], key_func=_login_account,
+               deduct_when=_login_failed, exempt_when=_known_browser)
 def login() -> Response | str:
     """Show the sign-in form; sign in on a valid POST."""
     if current_user.is_authenticated:
@@ -72,17 +106,24 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = User.by_username(form.username.data.strip())
         if user is not None and user.check_password(form.password.data):
-            target = _safe_next(request.args.get("next"))
-            session.clear()  # a new session (and CSRF token) for the signed-in user
-            session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME
-            login_user(user)
-            return redirect(target)
+            return _sign_in(user)
         if user is None:
             check_password_hash(_DUMMY_HASH, form.password.data)
-        flash(BAD_LOGIN, "danger")
-    elif request.method == "POST":
+    if request.method == "POST":
+        g.login_failed = True
         flash(BAD_LOGIN, "danger")
     return render_template("auth/login.html", form=form)
+
+
+def _sign_in(user: User) -> Response:
+    """A new session for ``user``, and this browser remembered as one of theirs."""
+    target = _safe_next(request.args.get("next"))
+    session.clear()  # a new session (and CSRF token) for the signed-in user
+    session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME
+    login_user(user)
+    response = redirect(target)
+    remember(response, user.id)
+    return response
 
 
 @bp.post("/logout")

@@ -1,45 +1,89 @@
-"""Unsubscribe links: a signed token naming the sending account and the address, the URL
-that carries it, and the RFC 8058 headers every message gets.
+"""Unsubscribe links: a signed token naming the sending account (by its numeric id, never
+its login name) and the address, the URL that carries it, and the RFC 8058 headers every
+message gets.
 
-Only the app's config is needed (no request context), so a worker can call these once per
-message; the token is the proof, so the link needs no login.
+Tokens are signed with ``UNSUBSCRIBE_SECRET`` (and read with its fallbacks), never with
+the session key: a leaked ``SECRET_KEY`` forges no link. Tokens of the first format
+(``[username, address]`` signed with ``SECRET_KEY``) are still read for links in mail
+already sent, but only under the current ``SECRET_KEY``, never a fallback.
+
+Only the app's config and database are needed (no request context), so a worker can call
+these once per message; the token is the proof, so the link needs no login.
 """
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
-from flask import current_app
+from flask import current_app, g
 from itsdangerous import BadData, URLSafeSerializer
 
-SALT = "mailroom-unsubscribe"
+from app.extensions import db
+from app.models import User
+
+SALT = "mailroom-unsubscribe-v2"
+LEGACY_SALT = "mailroom-unsubscribe"
 ONE_CLICK = ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 
 
 def _serializer() -> URLSafeSerializer:
-    """Signs with SECRET_KEY; also reads tokens signed with a key in SECRET_KEY_FALLBACKS,
-    so links in mail already sent keep working after a key rotation."""
+    """Signs with UNSUBSCRIBE_SECRET; also reads tokens signed with a key in
+    UNSUBSCRIBE_SECRET_FALLBACKS, so links in mail already sent survive a rotation."""
     config = current_app.config
-    keys = [*(config.get("SECRET_KEY_FALLBACKS") or []), current_app.secret_key]
+    secret = config.get("UNSUBSCRIBE_SECRET")
+    if not secret:
+        raise RuntimeError("UNSUBSCRIBE_SECRET is not set: unsubscribe links cannot be signed")
+    keys = [*(config.get("UNSUBSCRIBE_SECRET_FALLBACKS") or []), secret]
     return URLSafeSerializer(keys, salt=SALT)  # the last key signs; all of them verify
+
+
+def _legacy_serializer() -> URLSafeSerializer:
+    """The first format's signer: the current SECRET_KEY alone (a fallback may be public)."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LEGACY_SALT)
+
+
+def _owner_id(owner: str) -> int:
+    """The account id of ``owner``, remembered for the app context (a send makes one token
+    per message: one query per connection, not per message)."""
+    known: dict[str, int] = g.setdefault("unsubscribe_owner_ids", {})
+    if owner not in known:
+        user_id = db.session.scalar(db.select(User.id).filter_by(username=owner))
+        if user_id is None:
+            raise LookupError(f"no account named {owner!r}")
+        known[owner] = user_id
+    return known[owner]
 
 
 def make_token(owner: str, address: str) -> str:
     """A token that ``address`` may take itself off ``owner``'s mailings."""
-    return _serializer().dumps([owner, address.strip().lower()])
+    return _serializer().dumps([_owner_id(owner), address.strip().lower()])
+
+
+def _loads(serializer: URLSafeSerializer, token: str) -> Any:
+    try:
+        return serializer.loads(token)
+    except (BadData, UnicodeError, ValueError):
+        return None
+
+
+def _pair(value: Any, first: type) -> tuple[Any, str] | None:
+    """``value`` as ``(first, address)`` when it has that shape (no bool for an int)."""
+    if (isinstance(value, list) and len(value) == 2 and type(value[0]) is first
+            and value[0] and isinstance(value[1], str) and value[1]):
+        return value[0], value[1]
+    return None
 
 
 def read_token(token: str) -> tuple[str, str] | None:
-    """``(owner, address)`` from a token we signed; None for a tampered, foreign or
-    malformed one."""
-    try:
-        value = _serializer().loads(token)
-    except (BadData, UnicodeError, ValueError):
-        return None
-    if (isinstance(value, list) and len(value) == 2
-            and all(isinstance(part, str) and part for part in value)):
-        return value[0], value[1]
-    return None
+    """``(owner, address)`` from a token we signed, ``owner`` being the account's username;
+    None for a tampered, foreign or malformed one, or one whose account is gone."""
+    signed = _loads(_serializer(), token)
+    if signed is not None:
+        pair = _pair(signed, int)
+        user = db.session.get(User, pair[0]) if pair and pair[0] > 0 else None
+        return (user.username, pair[1]) if pair and user else None
+    return _pair(_loads(_legacy_serializer(), token), str)
 
 
 def unsubscribe_url(owner: str, address: str) -> str:

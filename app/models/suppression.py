@@ -15,6 +15,8 @@ from app.models.types import UTCDateTime, utcnow
 
 UNSUBSCRIBE, MANUAL = "unsubscribe", "manual"
 SOURCES = (UNSUBSCRIBE, MANUAL)
+# The recipient's own choice: the sender cannot take these off (only the recipient could).
+READ_ONLY_SOURCES = frozenset({UNSUBSCRIBE})
 SUPPRESSED_ERROR = "수신 거부 목록에 있는 주소라 보내지 않았습니다."
 
 
@@ -29,10 +31,16 @@ class Suppression(db.Model):
     source: Mapped[str] = mapped_column(String(16))  # unsubscribe | manual
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def sender_may_remove(self) -> bool:
+        """False for a recipient's own unsubscribe: the sender may not mail them again."""
+        return self.source not in READ_ONLY_SOURCES
+
     @classmethod
     def add(cls, owner: str, addresses: Iterable[str], source: str) -> int:
-        """Put ``addresses`` on ``owner``'s list (those already there stay as they are);
-        commit. How many were new."""
+        """Put ``addresses`` on ``owner``'s list (those already there stay, but a recipient's
+        unsubscribe makes the sender's own row of that address read-only); commit. How many
+        were new."""
         if source not in SOURCES:
             raise ValueError(f"unknown suppression source: {source}")
         wanted = {address.strip().lower() for address in addresses if address.strip()}
@@ -44,12 +52,25 @@ class Suppression(db.Model):
         db.session.add_all(cls(owner=owner, address=address, source=source) for address in new)
         try:
             db.session.commit()
+            added = len(new)
         except IntegrityError:
             # Another request added one of them meanwhile (two clicks on one link): go one
             # by one, so each insert either lands or finds its row already there.
             db.session.rollback()
-            return sum(cls._add_one(owner, address, source) for address in new)
-        return len(new)
+            added = sum(cls._add_one(owner, address, source) for address in new)
+        if source in READ_ONLY_SOURCES:
+            cls._lock(owner, wanted, source)
+        return added
+
+    @classmethod
+    def _lock(cls, owner: str, addresses: set[str], source: str) -> None:
+        """The recipient's own unsubscribe overrides the sender's manual row (else the
+        sender could delete that row and mail them again); commit."""
+        db.session.execute(
+            db.update(cls).where(cls.owner == owner, cls.address.in_(addresses),
+                                 cls.source.not_in(READ_ONLY_SOURCES))
+            .values(source=source).execution_options(synchronize_session=False))
+        db.session.commit()
 
     @classmethod
     def _add_one(cls, owner: str, address: str, source: str) -> bool:
@@ -63,9 +84,11 @@ class Suppression(db.Model):
 
     @classmethod
     def remove(cls, owner: str, address: str) -> bool:
-        """Take ``address`` off ``owner``'s list; commit. False when it was not there."""
+        """Take ``address`` off ``owner``'s list unless the recipient put it there; commit.
+        False when it was not there or is read-only."""
         result = db.session.execute(
-            db.delete(cls).where(cls.owner == owner, cls.address == address.strip().lower())
+            db.delete(cls).where(cls.owner == owner, cls.address == address.strip().lower(),
+                                 cls.source.not_in(READ_ONLY_SOURCES))
             .execution_options(synchronize_session=False))
         db.session.commit()
         return result.rowcount > 0

@@ -79,8 +79,13 @@ def add() -> Response | str:
 
 @suppressions_bp.post("/suppressions/<id:entry_id>/delete")
 def delete(entry_id: int) -> Response:
-    """Take one address off the user's list (another user's entry: 404)."""
-    address = Suppression.owned_or_404(entry_id, current_user.username).address
-    Suppression.remove(current_user.username, address)
-    flash(f"{address}을(를) 수신 거부 목록에서 뺐습니다.", "success")
+    """Take one address off the user's list (another user's entry: 404); a recipient's own
+    unsubscribe stays: only the recipient may ask for mail again."""
+    entry = Suppression.owned_or_404(entry_id, current_user.username)
+    address = entry.address
+    if not entry.sender_may_remove:
+        flash(f"{address}은(는) 수신자가 직접 수신을 거부한 주소라 목록에서 뺄 수 없습니다. "
+              "수신자만 다시 받겠다고 할 수 있습니다.", "danger")
+    elif Suppression.remove(current_user.username, address):
+        flash(f"{address}을(를) 수신 거부 목록에서 뺐습니다.", "success")
     return redirect(url_for("suppressions.index"))

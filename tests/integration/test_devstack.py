@@ -86,6 +86,7 @@ def test_gunicorn_serves_run_app(tmp_path: Any, redis_server: Any) -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
            "REDIS_URL": redis_server.url, "SECRET_KEY": "gunicorn-test-secret-key-0123",
+           "UNSUBSCRIBE_SECRET": "gunicorn-test-unsubscribe-secret",
            "SESSION_COOKIE_SECURE": "false"}
     migrate = subprocess.run([sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -21,7 +21,8 @@ def _empty(url: str) -> None:
 
 
 def _flask(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "migrations-test-secret-key"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "migrations-test-secret-key",
+           "UNSUBSCRIBE_SECRET": "migrations-test-unsubscribe-secret"}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "run", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
 

@@ -101,7 +101,7 @@ def test_create_app_accepts_a_protected_remote_redis(tmp_path: Any, url: str) ->
 
 def test_the_refusal_is_a_clear_startup_error(tmp_path: Any) -> None:
     env = {**os.environ, "REDIS_URL": "redis://10.0.0.5:6379/0",
-           "SECRET_KEY": secrets.token_urlsafe(32),
+           "SECRET_KEY": secrets.token_urlsafe(32), "UNSUBSCRIBE_SECRET": secrets.token_urlsafe(32),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'startup.db'}"}
     started = subprocess.run([sys.executable, "-c", "import run"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)

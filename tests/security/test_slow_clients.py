@@ -21,6 +21,7 @@ def test_idle_sockets_do_not_block_the_login_page(tmp_path: Any, redis_server: A
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
            "REDIS_URL": redis_server.url, "SECRET_KEY": "slow-client-test-secret-key",
+           "UNSUBSCRIBE_SECRET": "slow-client-test-unsubscribe-secret",
            "SESSION_COOKIE_SECURE": "false", "GUNICORN_BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": str(WORKERS)}
     migrate = subprocess.run([sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"],
