@@ -15,6 +15,9 @@ from app.redis_url import check_redis_url
 QUEUE_NAMES = ("high", "default")
 # Jobs are JSON, never pickles: whoever can write to Redis cannot make a worker run code.
 SERIALIZER = JSONSerializer
+# Nor make it run any importable function by naming it in a JSON job: a worker runs only
+# these (by dotted name), plus what WORKER_JOB_ALLOWLIST adds (app/worker/rqworker.py).
+JOB_FUNCTIONS = ("app.mail.jobs.send_mail",)
 # A job's meta flag: run it in the worker's own process instead of a forked work horse.
 INLINE = "inline"
 

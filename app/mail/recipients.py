@@ -5,8 +5,9 @@ is a header starting with ``email``, CSV whose other columns are each recipient'
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,6 +16,8 @@ from app.mail.render import BUILTIN_VARIABLES
 
 _SEPARATORS = re.compile(r"[,\n]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# In a CSV cell: every C0 control but tab (NUL, ESC, a CR or LF inside quotes), DEL and C1.
+_CELL_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _sendable(address: str) -> str:
@@ -107,19 +110,48 @@ def _header(row: list[str]) -> list[str]:
     return names[1:]
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    """What a csv.Error means, for the user."""
+    text = str(exc)
+    if "field limit" in text:  # csv's own cap (131,072 characters), far above ours
+        return f"한 칸은 {MAX_FIELD}자를 넘을 수 없습니다."
+    if "end of data" in text:
+        return "따옴표(\")로 시작한 칸이 끝까지 닫히지 않았습니다."
+    if "expected after" in text:
+        return "닫는 따옴표(\") 바로 뒤에는 구분 문자나 줄바꿈이 와야 합니다."
+    return f"CSV 형식이 올바르지 않습니다({text[:100]})."
+
+
+def _rows(raw: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on (any line ends: CRLF, LF, CR). A quote
+    left open is an error naming its line, not a cell that swallows the lines after it."""
+    reader = csv.reader(io.StringIO(raw.lstrip("\ufeff"), newline=""), delimiter=delimiter,
+                        strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ValueError(f"{line}번째 줄: {_csv_problem(exc)}") from None
+        if any(_CELL_CONTROL.search(cell) for cell in row):
+            raise ValueError(f"{line}번째 줄: 칸 안에 줄바꿈이나 제어 문자(탭 제외)를 넣을 수 "
+                             "없습니다. 따옴표(\")가 제대로 닫혔는지 확인하세요.")
+        yield line, row
+
+
 def parse_csv(raw: str, limit: int, delimiter: str = ",") -> RecipientList:
     """A CSV recipient list (header ``email,...``), every row checked.
 
-    Raises ValueError naming the line of the first problem: a bad address, a row with
-    another number of columns than the header, a repeated address, a cell too long.
+    Raises ValueError naming the line of the first problem: broken CSV, a control
+    character, a bad address, a row with another number of columns than the header, a
+    repeated address, a cell too long.
     """
-    reader = csv.reader(raw.lstrip("\ufeff").replace("\r\n", "\n").split("\n"),
-                        delimiter=delimiter)
     columns: list[str] | None = None
     seen: dict[str, int] = {}
     result = RecipientList(addresses=[], fields=[])
-    for row in reader:
-        line = reader.line_num
+    for line, row in _rows(raw, delimiter):
         if not any(cell.strip() for cell in row):
             continue
         if columns is None:

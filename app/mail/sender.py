@@ -1,7 +1,8 @@
 """One SMTP connection for a whole batch, with failures sorted by what they mean for the
 recipient: refused for good (5xx), not sent and worth retrying (4xx, a connection lost
 before the message went), or in doubt (the connection lost while or after the message went:
-the server may have kept it)."""
+the server may have kept it). TLS to the relay (STARTTLS or implicit) verifies its certificate
+against MAIL_SERVER, and a password goes only over TLS or to this machine."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import hashlib
 import re
 import smtplib
 import socket
+import ssl
 import weakref
 from collections.abc import Iterable
 from email.header import Header
@@ -22,6 +24,13 @@ from types import TracebackType
 from typing import Any
 
 from app.mail.dkim import DkimSigner
+from app.mail.relay import (
+    PlainLoginRefused,
+    RecipientRefused,
+    RelayCertificateError,
+    login_allowed,
+    tls_context,
+)
 from app.mail.render import RenderedMail
 from app.tasks.decorators import TransientError
 
@@ -41,10 +50,6 @@ class _WirePolicy(Compat32):
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
 # The connections open in this process, for ``abort_all``.
 _open: weakref.WeakSet[SmtpBatch] = weakref.WeakSet()
-
-
-class RecipientRefused(Exception):
-    """The server refused this recipient for good (a 5xx answer)."""
 
 
 class ConnectionLost(TransientError):
@@ -144,25 +149,49 @@ class SmtpBatch:
         self.config = config
         self.connection: smtplib.SMTP | None = None
         self.signer = DkimSigner.from_config(config)
+        self.tls = tls_context(config)
+        # A password that would go in clear fails the send here, before any recipient.
+        if config["MAIL_USERNAME"] and not login_allowed(self.tls is not None,
+                                                         config["MAIL_SERVER"]):
+            raise PlainLoginRefused(config["MAIL_SERVER"])
 
     def __enter__(self) -> SmtpBatch:
         self.connect()
         return self
 
     def connect(self) -> None:
-        """Open the connection (STARTTLS and login as configured); TransientError if not."""
+        """Open the connection (TLS, verified, and login as configured); TransientError if
+        not (RelayCertificateError: the relay's certificate could not be verified)."""
         config = self.config
         try:
-            self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
-                                           timeout=config["MAIL_TIMEOUT_SECONDS"])
+            if config.get("MAIL_USE_SSL"):
+                self.connection = smtplib.SMTP_SSL(
+                    config["MAIL_SERVER"], config["MAIL_PORT"],
+                    timeout=config["MAIL_TIMEOUT_SECONDS"], context=self.tls)
+            else:
+                self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
+                                               timeout=config["MAIL_TIMEOUT_SECONDS"])
             _open.add(self)
-            if config["MAIL_USE_TLS"]:
-                self.connection.starttls()
+            if config["MAIL_USE_TLS"] and not config.get("MAIL_USE_SSL"):
+                self.connection.starttls(context=self.tls)
             if config["MAIL_USERNAME"]:
-                self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+                self._login()
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            server = f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"
+            raise RelayCertificateError(server, exc.verify_message or str(exc)) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransientError(f"SMTP 서버에 연결할 수 없습니다: {exc}") from exc
+
+    def _login(self) -> None:
+        """Log in, only over an encrypted connection or to this machine."""
+        assert self.connection is not None
+        encrypted = isinstance(self.connection.sock, ssl.SSLSocket)
+        if not login_allowed(encrypted, self.config["MAIL_SERVER"]):
+            self.close()
+            raise PlainLoginRefused(self.config["MAIL_SERVER"])
+        self.connection.login(self.config["MAIL_USERNAME"], self.config["MAIL_PASSWORD"] or "")
 
     def reconnect(self) -> None:
         """Drop the broken connection and open a new one."""

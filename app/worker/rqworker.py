@@ -1,12 +1,13 @@
 """The RQ worker class: RQ's forking ``Worker``, with the app built once, JSON jobs, a
-heartbeat every few seconds, a work horse that never outlives its worker, and small sends
-run in the worker's own process."""
+heartbeat every few seconds, a work horse that never outlives its worker, small sends run
+in the worker's own process, and only the job functions of an allowlist."""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
@@ -14,7 +15,7 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.worker import WorkerStatus
 
-from app.queue import INLINE, SERIALIZER
+from app.queue import INLINE, JOB_FUNCTIONS, SERIALIZER
 from app.worker.lifeline import die_with_parent
 
 # RQ beats every 30 s while a job runs; a few seconds lets the reconciler tell a dead
@@ -23,6 +24,66 @@ JOB_MONITORING_INTERVAL = 2
 # An idle worker beats every WORKER_TTL - 15 s (RQ: 405 s), so the operator view can tell
 # a live idle worker from a dead one.
 WORKER_TTL = 30
+
+
+class JobNotAllowed(Exception):
+    """The job names a function (or a callback) that is not on the worker's allowlist."""
+
+
+class AllowlistedJob(Job):
+    """A job that imports and calls only functions named in ``allowed`` (dotted names): with
+    JSON jobs nothing is unpickled, but a job still names its callable, so whoever can write
+    to Redis could otherwise run any importable function (``os.system``). The names are
+    compared before anything is imported; a refused job fails with the reason, not retried."""
+
+    allowed: frozenset[str] = frozenset(JOB_FUNCTIONS)
+
+    def refusal(self) -> str | None:
+        """Why this job must not run; None when it may."""
+        if self.instance is not None:  # ``getattr(instance, func_name)``: never ours
+            return "객체에 묶인 작업은 실행하지 않습니다."
+        names = (self.func_name, self._success_callback_name, self._failure_callback_name,
+                 self._stopped_callback_name)
+        refused = [name for name in names if name and name not in self.allowed]
+        if refused:
+            return (f"작업 함수 {', '.join(refused)}은(는) 이 워커의 허용 목록에 없어 실행하지 "
+                    "않습니다(app.queue.JOB_FUNCTIONS, WORKER_JOB_ALLOWLIST).")
+        return None
+
+    @property
+    def func(self) -> Any:
+        """The job's function, imported only when the allowlist names it."""
+        reason = self.refusal()
+        if reason is not None:
+            self.retries_left = 0  # it would be refused again
+            raise JobNotAllowed(reason)
+        return super().func
+
+    @property
+    def success_callback(self) -> Any:
+        """RQ's success callback, only when allowed (else none)."""
+        return super().success_callback if self._allows(self._success_callback_name) else None
+
+    @property
+    def failure_callback(self) -> Any:
+        """RQ's failure callback, only when allowed (else none)."""
+        return super().failure_callback if self._allows(self._failure_callback_name) else None
+
+    @property
+    def stopped_callback(self) -> Any:
+        """RQ's stopped callback, only when allowed (else none)."""
+        return super().stopped_callback if self._allows(self._stopped_callback_name) else None
+
+    def _allows(self, name: str | None) -> bool:
+        return not name or name in self.allowed
+
+
+def allowlisted_job_class(extra: Iterable[str] | str = ()) -> type[AllowlistedJob]:
+    """The job class of a worker that runs Mailroom's job functions plus ``extra`` (dotted
+    names, or one comma-separated string of them)."""
+    names = extra.split(",") if isinstance(extra, str) else extra
+    allowed = frozenset((*JOB_FUNCTIONS, *(name.strip() for name in names if name.strip())))
+    return type("AllowlistedJob", (AllowlistedJob,), {"allowed": allowed})
 
 
 class AppWorker(Worker):
@@ -40,10 +101,12 @@ class AppWorker(Worker):
 
             app = create_app()
         self.app = app
-        # Whatever RQ's CLI passes (pickle, 30 s): JSON jobs only, and a frequent heartbeat.
+        # Whatever RQ's CLI passes (pickle, 30 s, any job class): JSON jobs only, the allowed
+        # functions only, and a frequent heartbeat.
         kwargs["serializer"] = SERIALIZER
         kwargs["job_monitoring_interval"] = JOB_MONITORING_INTERVAL
         kwargs["worker_ttl"] = WORKER_TTL
+        kwargs["job_class"] = allowlisted_job_class(app.config.get("WORKER_JOB_ALLOWLIST", ()))
         if args:  # by name, so every queue reads and writes with our serializer
             args = ([q.name if isinstance(q, Queue) else q for q in _as_list(args[0])],
                     *args[1:])

@@ -18,9 +18,16 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from app.extensions import db
-from app.models import Delivery, MailTemplate
+from app.models import MailTemplate
 from tests.conftest import AuthActions, csrf_token
-from tests.integration.helpers import ended, flashes, post_send, tasks, wait_for_task
+from tests.integration.helpers import (
+    delivery_fields,
+    ended,
+    flashes,
+    post_send,
+    tasks,
+    wait_for_task,
+)
 
 CSV = "email,name\nkim@example.com,김하나\nlee@example.com,Lee <Dul>\npark@example.com,박셋\n"
 # Checks of forms and routes: the database makes no difference to them.
@@ -152,10 +159,7 @@ def test_uploaded_csv_from_a_korean_spreadsheet(app: Flask, signed_in: FlaskClie
     assert response.status_code == 302
     assert flashes(signed_in)[0][0] == "success"
     [row] = tasks(app)
-    with app.app_context():
-        fields = dict(db.session.execute(db.select(Delivery.recipient, Delivery.fields)
-                                         .where(Delivery.task_id == row.id)).all())
-    assert fields == {a: {"name": n} for a, n in NAMES.items()}
+    assert delivery_fields(app, row.id) == {a: {"name": n} for a, n in NAMES.items()}
     assert row.template["name"] == "greeting"
     assert row.job_args == {"args": ["greeting", "alice"], "kwargs": {}}  # fields in the DB
 

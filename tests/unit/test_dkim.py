@@ -57,6 +57,39 @@ def test_a_changed_message_or_an_added_unsubscribe_header_fails(key_path: Path) 
     assert not dkim.verify(added, dnsfunc=lookup)  # signed as absent: nobody may add it
 
 
+def h_tag(signed: bytes) -> list[bytes]:
+    """The header names of the signature's ``h=`` tag, in order."""
+    signature = signed.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    value = signature.split(b"h=", 1)[1].split(b";", 1)[0]
+    return [name.strip() for name in value.split(b":")]
+
+
+@pytest.mark.parametrize("added", [
+    b"Subject: =?utf-8?b?7KeA6riIIO2ZleyduCDtlZjshLjsmpQ=?=",
+    b"List-Unsubscribe: <https://evil.example/unsubscribe>",
+    b"From: Support <help@evil.example>",
+])
+def test_a_header_added_above_a_signed_one_fails(key_path: Path, added: bytes) -> None:
+    key = key_path.read_bytes()
+    lookup = published(key)
+    built = message(List_Unsubscribe="<https://mail.example.com/unsubscribe/t>",
+                    List_Unsubscribe_Post="List-Unsubscribe=One-Click")
+    signed = DkimSigner(SELECTOR, DOMAIN, key).sign(wire(built))
+    names = h_tag(signed)
+    for name in (b"from", b"subject", b"list-unsubscribe", b"list-unsubscribe-post"):
+        assert names.count(name) == 2  # over-signed: the second covers the empty place above
+    assert dkim.verify(signed, dnsfunc=lookup)  # untouched, it verifies
+    # Where a forwarder (or a reader's client) would show it: above the DKIM-Signature, or
+    # just above the signed field itself.
+    assert not dkim.verify(added + b"\r\n" + signed, dnsfunc=lookup)
+    name = added.split(b":", 1)[0]
+    head, _, body = signed.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    at = next(i for i, line in enumerate(lines) if line.lower().startswith(name.lower() + b":"))
+    above = b"\r\n".join([*lines[:at], added, *lines[at:]]) + b"\r\n\r\n" + body
+    assert not dkim.verify(above, dnsfunc=lookup)
+
+
 def test_dns_record_matches_openssl_and_splits_long_strings(key_path: Path,
                                                             tmp_path: Path) -> None:
     key = key_path.read_bytes()
