@@ -21,6 +21,7 @@ from redis import Redis  # noqa: E402
 from rq.scheduler import RQScheduler  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.cli import create_user  # noqa: E402
 from app.devstack import RedisServer, start_smtp_sink, stop_process, wait_until  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.mail.jobs import send_mail  # noqa: E402
@@ -51,6 +52,7 @@ def main() -> None:
         app = create_app()
         with app.app_context():
             db.create_all()
+            create_user("bench", secrets.token_urlsafe(16))  # a send is signed with its id
         worker = subprocess.Popen([sys.executable, os.path.join(ROOT, "worker.py")], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -114,7 +114,8 @@ class Stack:
                     "SECRET_KEY": "bench-" + uuid.uuid4().hex, "PYTHONPATH": ROOT,
                     "UNSUBSCRIBE_SECRET": "bench-" + uuid.uuid4().hex,
                     "QUOTA_RECIPIENTS_PER_DAY": "1000000", "QUOTA_OPEN_RESERVATIONS": "1000",
-                    **{k: str(v) for k, v in config.items()}}
+                    # One RQ worker per worker.py, as the bare-RQ baseline has one.
+                    "WORKER_PROCESSES": "1", **{k: str(v) for k, v in config.items()}}
         self.workers: list[subprocess.Popen[bytes]] = []
         from app import create_app
 
@@ -143,6 +144,7 @@ class Stack:
         from app.tasks.service import TaskService
 
         with self.app.app_context():
+            _account(username)  # a send is signed with its account's id
             return TaskService(username).enqueue_task(
                 send_mail, "welcome", username, recipients=recipients, timeout=3600,
                 description=f"bench {len(recipients)}").id
@@ -150,6 +152,14 @@ class Stack:
     def stop(self) -> None:
         for worker in self.workers:
             stop_process(worker, timeout=30)
+
+
+def _account(username: str) -> None:
+    from app.cli import create_user
+    from app.models import User
+
+    if User.by_username(username) is None:
+        create_user(username, uuid.uuid4().hex)
 
 
 def ratio_line(name: str, ours: float, base: float, unit: str, goal: str) -> None:

@@ -25,9 +25,11 @@ from app.mail.render import (
     RenderedMail,
     RenderLimitExceeded,
     TemplateProblem,
+    prewarm,
     recipient_context,
     render_many,
     sender_name,
+    template_key,
 )
 from app.mail.sender import build_message
 from app.mail.unsubscribe import unsubscribe_links
@@ -96,6 +98,7 @@ class Composer:
 
     def __init__(self, template: dict[str, Any], owner: str, sender: str) -> None:
         self.template, self.owner, self.sender = template, owner, sender
+        self.key = template_key(template)
         self.sender_name = sender_name(owner)
         self.strikes = 0
         self._lock = threading.Lock()
@@ -111,7 +114,7 @@ class Composer:
             return [f"보내는 계정을 찾을 수 없습니다: {exc}"] * len(items)
         contexts = [recipient_context(item.recipient, item.fields, self.sender_name, link)
                     for item, (link, _) in zip(items, links, strict=True)]
-        mails = render_many(self.template, contexts)
+        mails = render_many(self.template, contexts, self.key)
         return [self._message(item, headers, mail)
                 for item, (_, headers), mail in zip(items, links, mails, strict=True)]
 
@@ -134,6 +137,7 @@ def send_mail(template_name: str, owner: str) -> dict[str, Any]:
     messages on every connection once the user cancels."""
     task_id = current_task_id()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    prewarm()  # a render process loads while the run gets ready
     Delivery.settle_claims(task_id)  # a crashed run's claims: in doubt, never resent
     try:
         charge_at_start(task_id)  # a reservation is charged when it fires, if it still fits

@@ -7,6 +7,8 @@ what the template may do is in ``sandbox.py``. Past a limit the caller gets a
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from email.utils import parseaddr
 from typing import Any
@@ -25,8 +27,9 @@ from app.mail.sandbox import (
 )
 
 __all__ = ["BUILTIN_VARIABLES", "EXAMPLE_UNSUBSCRIBE_URL", "MAX_SOURCE", "RenderedMail",
-           "RenderLimitExceeded", "TemplateProblem", "check", "fields_used", "recipient_context",
-           "render_mail", "render_many", "sample_context", "sender_name"]
+           "RenderLimitExceeded", "TemplateProblem", "check", "fields_used", "prewarm",
+           "recipient_context", "render_mail", "render_many", "sample_context", "sender_name",
+           "template_key"]
 
 
 class RenderLimitExceeded(TemplateProblem):
@@ -70,6 +73,12 @@ def _template(template: Mapping[str, Any]) -> dict[str, Any]:
     return {part: template.get(part) for part in ("subject", "body_text", "body_html")}
 
 
+def prewarm() -> None:
+    """Have a render process ready by the time this process first renders (a send calls
+    it as it starts; a forked work horse has none yet)."""
+    _pool().prewarm()
+
+
 def check(template: Mapping[str, Any]) -> list[str]:
     """What a save runs: TemplateProblem unless every part parses, keeps the sandbox's rules
     and renders for an example recipient in time. The recipient fields it uses."""
@@ -91,11 +100,19 @@ def render_mail(template: Mapping[str, Any], context: dict[str, Any]) -> Rendere
     return _mail(_pool().render(_template(template), [context])[0])
 
 
-def render_many(template: Mapping[str, Any], contexts: list[dict[str, Any]]
-                ) -> list[RenderedMail | TemplateProblem]:
-    """Each recipient's mail, or the TemplateProblem that kept it from being made."""
+def template_key(template: Mapping[str, Any]) -> str:
+    """A name for ``template`` a render process keeps it under (one send, one compile)."""
+    encoded = json.dumps(_template(template), sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def render_many(template: Mapping[str, Any], contexts: list[dict[str, Any]],
+                key: str | None = None) -> list[RenderedMail | TemplateProblem]:
+    """Each recipient's mail, or the TemplateProblem that kept it from being made (``key``:
+    ``template_key(template)``, for a caller that renders the same template again and
+    again)."""
     results: list[RenderedMail | TemplateProblem] = []
-    for answer in _pool().render(_template(template), contexts):
+    for answer in _pool().render(_template(template), contexts, key):
         try:
             results.append(_mail(answer))
         except TemplateProblem as exc:

@@ -48,9 +48,16 @@ class Server:
         self.seconds = seconds
         self.compiled: dict[str, sandbox.CompiledMail] = {}
 
-    def _compiled(self, template: dict[str, Any]) -> sandbox.CompiledMail:
-        key = json.dumps(template, sort_keys=True)
-        found = self.compiled.pop(key, None) or sandbox.compile_mail(template)
+    def _compiled(self, request: dict[str, Any]) -> sandbox.CompiledMail | None:
+        """The request's template, compiled (kept under its key: a send sends it once);
+        None when the request names a key this process no longer keeps."""
+        template = request.get("template")
+        key = request.get("key") or json.dumps(template, sort_keys=True)
+        found = self.compiled.pop(key, None)
+        if found is None:
+            if template is None:
+                return None
+            found = sandbox.compile_mail(template)
         self.compiled[key] = found  # most recent last
         while len(self.compiled) > CACHE_SIZE:
             self.compiled.pop(next(iter(self.compiled)))
@@ -58,20 +65,22 @@ class Server:
 
     def answers(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The answers to one request: one, or one per recipient of a ``render``."""
-        template = request["template"]
         op = request["op"]
         _limit_cpu(self.seconds)
         try:
             if op == "check":
-                yield {"fields": sandbox.check(template)}
+                yield {"fields": sandbox.check(request["template"])}
                 return
             if op == "fields":
-                yield {"fields": sandbox.fields_used(template)}
+                yield {"fields": sandbox.fields_used(request["template"])}
                 return
-            mail = self._compiled(template)
+            mail = self._compiled(request)
         except sandbox.TemplateProblem as exc:
             for _ in request.get("contexts") or [None]:
                 yield _problem(exc)
+            return
+        if mail is None:
+            yield {"unknown": True}  # send the template again
             return
         for context in request["contexts"]:
             _limit_cpu(self.seconds)

@@ -75,6 +75,7 @@ class RenderProcess:
         self.inbound = Connection(from_child, writable=False)
         self.renders = 0
         self.dead = False
+        self.known: set[str] = set()  # template keys sent to it
         if self.answer(START_SECONDS).get("ready") is not True:
             self.close()
             raise OSError("the render process did not start")
@@ -87,6 +88,16 @@ class RenderProcess:
             self.dead = True
             return False
         return True
+
+    def render_request(self, template: Mapping[str, Any], contexts: list[dict[str, Any]],
+                       key: str | None) -> dict[str, Any]:
+        """A render request, carrying the template unless this process has it by ``key``."""
+        request: dict[str, Any] = {"op": "render", "key": key, "contexts": contexts}
+        if key is None or key not in self.known:
+            request["template"] = dict(template)
+            if key is not None:
+                self.known.add(key)
+        return request
 
     def answer(self, timeout: float) -> dict[str, Any]:
         """The next answer; ``{"limit": ...}`` if none came within ``timeout`` seconds (the
@@ -142,6 +153,27 @@ class RenderPool:
         self._idle: list[RenderProcess] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(limits.processes)
+        self._warming: threading.Thread | None = None
+
+    def prewarm(self) -> None:
+        """Start a render process in the background when none is idle, so the first render
+        of a new process (a forked work horse) does not wait for one to load."""
+        with self._lock:
+            if self._idle or self._warming is not None:
+                return
+            self._warming = threading.Thread(target=self._warm, name="render-prewarm",
+                                             daemon=True)
+            self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            process: RenderProcess | None = RenderProcess(self.limits)
+        except OSError:
+            process = None  # the first render will start one, or say why it cannot
+        with self._lock:
+            if process is not None:
+                self._idle.append(process)
+            self._warming = None
 
     @contextmanager
     def _process(self) -> Iterator[RenderProcess]:
@@ -149,6 +181,9 @@ class RenderPool:
             raise PoolBusy
         process: RenderProcess | None = None
         try:
+            warming = self._warming
+            if warming is not None:  # one is on its way: cheaper than starting another
+                warming.join(START_SECONDS)
             with self._lock:
                 while self._idle and process is None:
                     candidate = self._idle.pop()
@@ -182,25 +217,29 @@ class RenderPool:
             pass
         return {"limit": BUSY}
 
-    def render(self, template: Mapping[str, Any], contexts: list[dict[str, Any]]
-               ) -> list[dict[str, Any]]:
+    def render(self, template: Mapping[str, Any], contexts: list[dict[str, Any]],
+               key: str | None = None) -> list[dict[str, Any]]:
         """One answer per context, in order. A render past a limit answers the limit and
-        the rest go on in a new process."""
+        the rest go on in a new process. With a ``key`` naming the template, a process
+        that has compiled it is sent only the key."""
         answers: list[dict[str, Any]] = []
         lost = 0
         while len(answers) < len(contexts):
             todo = contexts[len(answers):]
             try:
                 with self._process() as process:
-                    if not process.ask({"op": "render", "template": dict(template),
-                                        "contexts": todo}):
+                    if not process.ask(process.render_request(template, todo, key)):
                         lost += 1  # an idle process that had ended: the next one is new
                         if lost > 2:
                             raise OSError("render processes end as soon as they start")
                         continue
                     for _ in todo:
-                        answers.append(process.answer(self.limits.seconds))
-                        if "limit" in answers[-1]:
+                        answer = process.answer(self.limits.seconds)
+                        if answer.get("unknown"):  # it let the template go: send it again
+                            process.known.discard(key or "")
+                            break
+                        answers.append(answer)
+                        if "limit" in answer:
                             break
             except PoolBusy:
                 answers.extend({"limit": BUSY} for _ in todo)

@@ -70,3 +70,16 @@ def test_limit_errors_name_the_setting(app: object) -> None:
                           TEMPLATE_MAX_OUTPUT=10**12)
         with pytest.raises(RenderLimitExceeded, match="TEMPLATE_RENDER_SECONDS"):
             render_mail(template(SPIN), {"name": "spin"})
+
+
+def test_a_template_sent_once_is_rendered_by_its_key_even_after_the_process_let_it_go(
+        pool: RenderPool) -> None:
+    first = template("first {{ name }}")
+    assert pool.render(first, [{"name": "a"}], key="k-first")[0]["mail"]["text"] == "first a"
+    [process] = pool._idle
+    assert "template" not in process.render_request(first, [], "k-first")  # the key alone
+    for n in range(9):  # more than the process keeps compiled
+        pool.render(template(f"other {n}"), [{"name": "x"}], key=f"k-{n}")
+    assert pool._idle == [process]
+    answers = pool.render(first, [{"name": "b"}, {"name": "c"}], key="k-first")
+    assert [a["mail"]["text"] for a in answers] == ["first b", "first c"]
