@@ -97,6 +97,8 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Mailroom <mailroom@localhost>"),
         "MAIL_MAX_RECIPIENTS": int(get("MAIL_MAX_RECIPIENTS", "500")),
         "MAIL_TIMEOUT_SECONDS": float(get("MAIL_TIMEOUT_SECONDS", "30")),
+        # Connecting to the relay and hearing its greeting (a relay that never answers).
+        "MAIL_CONNECT_TIMEOUT_SECONDS": float(get("MAIL_CONNECT_TIMEOUT_SECONDS", "10")),
         # SMTP connections per task, recipients each claims at once, and the send rate
         # every worker shares through Redis (0: no limit).
         "MAIL_CONCURRENCY": int(get("MAIL_CONCURRENCY", "4")),
@@ -114,6 +116,8 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # Sends to at most this many recipients run in the worker process, not a fork.
         "WORKER_INLINE_MAX_RECIPIENTS": int(get("WORKER_INLINE_MAX_RECIPIENTS", "10")),
         "WORKER_STALE_SECONDS": float(get("WORKER_STALE_SECONDS", "10")),
+        # How long the worker side waits out a Redis that went away before giving up.
+        "WORKER_REDIS_PATIENCE_SECONDS": float(get("WORKER_REDIS_PATIENCE_SECONDS", "60")),
         "SCHEDULER_LOCK_SECONDS": int(get("SCHEDULER_LOCK_SECONDS", "10")),
         "RECONCILE_INTERVAL_SECONDS": float(get("RECONCILE_INTERVAL_SECONDS", "2")),
         "TASK_MAX_RUNS": int(get("TASK_MAX_RUNS", "5")),

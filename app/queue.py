@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
@@ -46,6 +48,16 @@ def init_app(app: Flask) -> None:
     queues = {name: Queue(name, connection=connection, serializer=SERIALIZER)
               for name in QUEUE_NAMES}
     app.extensions["rq"] = QueueSet(connection, queues)
+
+
+def patient(connection: Redis, app: Flask) -> None:
+    """Let ``connection`` wait out a Redis that went away (a restart, a failover) for up to
+    ``WORKER_REDIS_PATIENCE_SECONDS``, trying again with back-off: what the worker side
+    needs. The web keeps redis-py's short default and answers at once."""
+    seconds = float(app.config["WORKER_REDIS_PATIENCE_SECONDS"])
+    # 0.1 s doubling to 2 s: about 2 s a try once it has waited a few seconds.
+    tries = max(3, int(seconds / 2) + 5)
+    connection.set_retry(Retry(ExponentialBackoff(cap=2.0, base=0.1), tries))
 
 
 def queues(app: Flask | None = None) -> QueueSet:

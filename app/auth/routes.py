@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
@@ -56,7 +57,11 @@ def _known_browser() -> bool:
     """True when this browser signed in to the account being tried before (app/auth/known)."""
     if "login_known" not in g:
         name = (request.form.get("username") or "").strip()[:64]
-        user = User.by_username(name) if name else None
+        try:
+            user = User.by_username(name) if name else None
+        except SQLAlchemyError:  # the database is away: the view answers 503 anyway
+            db.session.rollback()
+            user = None
         g.login_known = user is not None and user.id in known_ids()
     return g.login_known
 

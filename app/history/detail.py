@@ -16,7 +16,7 @@ from app.history import bp
 from app.history.routes import page_number
 from app.models import Delivery, Task
 from app.models.task import REFUSED, SENDING, SUPPRESSED, UNKNOWN
-from app.tasks.service import EnqueueError, TaskService
+from app.tasks.service import QUEUE_FULL, EnqueueError, QueueFull, TaskService
 
 PER_PAGE = 100
 # ``sending`` is a claim in flight: to the user it is still pending.
@@ -121,6 +121,10 @@ def _resend(task: Task, recipients: list[str], fields: list[dict[str, str]]
     except EnqueueError:
         flash(f"Task#{task.id}의 다시 보내기를 시작하지 못했습니다.", "danger")
         return None
+    except QueueFull as full:
+        flash(f"Task#{task.id}의 받는 사람 {len(recipients)}명에게 다시 보내기를 접수했습니다 "
+              f"(Task#{full.task.id}). {QUEUE_FULL}", "warning")
+        return redirect(url_for("history.detail", task_id=full.task.id))
     flash(f"Task#{task.id}의 받는 사람 {len(recipients)}명에게 다시 보냅니다 "
           f"(Task#{new.id}).", "success")
     return redirect(url_for("history.detail", task_id=new.id))

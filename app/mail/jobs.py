@@ -15,10 +15,12 @@ import threading
 from email.message import Message
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
-from app.mail.pool import Outgoing, run_connections
+from app.mail.claims import Outgoing
+from app.mail.pool import run_connections
 from app.mail.rate import SendRate
 from app.mail.recipients import display
 from app.mail.render import (
@@ -35,13 +37,17 @@ from app.mail.sender import build_message
 from app.mail.unsubscribe import unsubscribe_links
 from app.models import Delivery, MailTemplate, Suppression, Task
 from app.models.task import PENDING, REFUSED, SENDING, SUPPRESSED, UNKNOWN
+from app.queue import queues
+from app.tasks import inflight
 from app.tasks.decorators import (
     ProgressReporter,
     StopWatch,
     TransientError,
     background_task,
+    current_attempt,
     current_task_id,
 )
+from app.tasks.patience import database_gone
 from app.tasks.quota import QuotaExceeded, charge_at_start
 
 log = logging.getLogger(__name__)
@@ -134,11 +140,12 @@ class Composer:
 @background_task
 def send_mail(template_name: str, owner: str) -> dict[str, Any]:
     """Send ``template_name`` to each pending recipient of the task, stopping between two
-    messages on every connection once the user cancels."""
+    messages on every connection once the user cancels, pauses, or the worker shuts down."""
     task_id = current_task_id()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     prewarm()  # a render process loads while the run gets ready
-    Delivery.settle_claims(task_id)  # a crashed run's claims: in doubt, never resent
+    # A crashed run's claims: answered ones get their answer, begun ones are in doubt.
+    inflight.settle_claims(queues(app).connection, task_id)
     try:
         charge_at_start(task_id)  # a reservation is charged when it fires, if it still fits
     except QuotaExceeded as exc:
@@ -150,21 +157,36 @@ def send_mail(template_name: str, owner: str) -> dict[str, Any]:
         .group_by(Delivery.status))}
     total, pending = sum(counts.values()), counts.get(PENDING, 0)
     if pending:
-        progress = ProgressReporter(task_id, total)
-        rate = SendRate.from_config(app.config)
-
-        def on_tick() -> None:
-            if progress.due():
-                note = RATE_NOTE if rate.waited > 1 else None
-                progress.report(total - Delivery.count(task_id, PENDING, SENDING), note=note)
-
         composer = Composer(task_template(task_id, template_name, owner), owner,
                             app.config["MAIL_DEFAULT_SENDER"])
-        with StopWatch(app, task_id) as watch:
-            transient = run_connections(app, task_id, pending, composer, watch.event, rate,
-                                        on_tick)
-        watch.raise_if_stopped()
-        if transient:
+        transient = _send(app, task_id, total, pending, composer)
+        if transient and Delivery.count(task_id, PENDING):  # none left: no wait for a retry
             raise TransientError(transient[0])
     return _outcome(task_id, total)
 
+
+def _send(app: Flask, task_id: int, total: int, pending: int, composer: Composer) -> list[str]:
+    """Run the connections with the stop watch and the progress writer; the transient
+    failures met (CancelRequested and the other stops raised once they are done)."""
+    progress = ProgressReporter(task_id, total)
+    rate = SendRate.from_config(app.config)
+
+    def on_tick() -> None:
+        if not progress.due():
+            return
+        note = RATE_NOTE if rate.waited > 1 else None
+        try:
+            done = total - Delivery.count(task_id, PENDING, SENDING)
+        except DBAPIError as exc:  # the database is away: the connections wait it out
+            if not database_gone(exc):
+                raise
+            db.session.remove()
+            return
+        progress.report(done, note=note)
+
+    attempt = current_attempt()
+    with StopWatch(app, task_id, attempt) as watch:
+        transient = run_connections(app, task_id, pending, attempt, composer, watch.event,
+                                    rate, on_tick)
+    watch.raise_if_stopped()
+    return transient

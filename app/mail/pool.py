@@ -1,11 +1,15 @@
 """Parallel delivery inside a task: up to ``MAIL_CONCURRENCY`` SMTP connections, each in a
-thread of its own that claims a batch of recipients (one UPDATE; as many as it sends in
-half a second, at most ``MAIL_BATCH_SIZE``, so a slow relay claims few), sends them over
-its connection (kept for many messages, opened again after a 421 or a drop) and
-settles them (one statement). A crash leaves at most each connection's batch in flight
-claimed — ``unknown``, never resent automatically — and every other recipient delivered,
-refused or still pending. Each connection looks at the stop signal and waits for the
-shared send rate before every message."""
+thread of its own. A connection opens first, then claims a batch of recipients (as many as
+it sends in ``SETTLE_SECONDS``, at most ``MAIL_BATCH_SIZE``, so a slow relay claims few),
+sends them over its connection (kept for many messages, opened again after a 421 or a
+drop) and writes their outcomes at least every ``SETTLE_SECONDS``.
+
+Just before a message's data goes, the connection takes its turn of the shared send rate
+and enters the message in the task's ledger (``app/tasks/inflight.py``); the relay's answer
+follows. A crash therefore leaves in doubt only a message whose data went without an answer
+heard — at most one per connection — and every other claim goes back to pending or gets
+its answer. A stop (cancel, pause, shutdown) is looked at before every message; a relay
+that does not answer within ``CANCEL_DRAIN_SECONDS`` of it is cut."""
 
 from __future__ import annotations
 
@@ -13,114 +17,40 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.message import Message
 
 from flask import Flask
-from sqlalchemy import bindparam
+from redis.exceptions import RedisError
 
 from app.extensions import db
+from app.mail.claims import Compose, Outcome, Outgoing, claim_batch, write_outcomes
 from app.mail.rate import SendRate
-from app.mail.sender import OutcomeUnknown, RecipientRefused, SmtpBatch, message_id
-from app.models import Delivery
-from app.models.task import DELIVERED, PENDING, REFUSED, SENDING, UNKNOWN
-from app.models.types import utcnow
-from app.tasks.decorators import TransientError
+from app.mail.sender import OutcomeUnknown, RecipientRefused, SmtpBatch, abort_all
+from app.models.task import DELIVERED, PENDING, REFUSED, UNKNOWN
+from app.queue import queues
+from app.tasks.errors import TransientError
+from app.tasks.inflight import Ledger
+from app.tasks.patience import patiently
+from app.tasks.stopwatch import shutdown_requested
 
 log = logging.getLogger(__name__)
-SETTLE_SECONDS = 0.5
+SETTLE_SECONDS = 0.1
 MAX_CONNECTION_LOSSES = 3
+DB_PATIENCE = 120.0  # seconds a connection waits for a database that went away
 
 
-@dataclass
-class Outgoing:
-    """One claimed recipient."""
-
-    delivery_id: int
-    recipient: str
-    message_id: str
-    fields: dict[str, str] | None = None  # the recipient's own template variables
-
-
-# Makes a claimed batch's messages: each one, or the reason it cannot be made.
-Compose = Callable[[list[Outgoing]], list[Message | str]]
-
-
-@dataclass
-class Outcome:
-    """What became of one claimed recipient: its new status, and why."""
-
-    item: Outgoing
-    status: str
-    error: str | None = None
-    transient: bool = False  # not sent, and the server or the link said: later
-
-
-def claim_batch(task_id: int, size: int, sender: str,
-                settled: list[Outcome] | None = None) -> list[Outgoing]:
-    """Write ``settled`` (the last batch's outcomes) and claim up to ``size`` pending
-    recipients of the task, in order, in one transaction; commit. Empty only when none is
-    pending: rows another connection took first are looked for again."""
-    while True:
-        _write_outcomes(settled or [])
-        settled = None
-        # One statement. The chosen rows are a MATERIALIZED CTE, evaluated once: PostgreSQL
-        # may evaluate an ``IN (SELECT … LIMIT n)`` again for each row, and then claims
-        # every pending recipient at once. Rows another connection is claiming right now
-        # are skipped, not waited for (SQLite has one writer at a time anyway).
-        chosen = (db.select(Delivery.id)
-                  .where(Delivery.task_id == task_id, Delivery.status == PENDING)
-                  .order_by(Delivery.position, Delivery.id).limit(size)
-                  .with_for_update(skip_locked=True)
-                  .cte("chosen").prefix_with("MATERIALIZED"))
-        claimed = db.session.execute(
-            db.update(Delivery)
-            .where(Delivery.id.in_(db.select(chosen.c.id)), Delivery.status == PENDING)
-            .values(status=SENDING, updated_at=utcnow())
-            .returning(Delivery.id, Delivery.recipient, Delivery.position, Delivery.fields)
-            .execution_options(synchronize_session=False)).all()
-        if claimed or not _any_pending(task_id):
-            db.session.commit()
-            break
-        db.session.commit()  # let go of the snapshot before looking again
-    return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender),
-                     row.fields) for row in sorted(claimed, key=lambda r: r.position)]
-
-
-def _any_pending(task_id: int) -> bool:
-    return db.session.scalar(db.select(Delivery.id).where(
-        Delivery.task_id == task_id, Delivery.status == PENDING).limit(1)) is not None
-
-
-def _write_outcomes(outcomes: list[Outcome]) -> None:
-    """Each claimed recipient's outcome, in one executemany (not committed)."""
-    if not outcomes:
-        return
-    db.session.execute(
-        db.update(Delivery.__table__)
-        .where(Delivery.id == bindparam("b_id"), Delivery.status == SENDING)
-        .values(status=bindparam("b_status"), error=bindparam("b_error"),
-                message_id=bindparam("b_message_id"), updated_at=utcnow()),
-        [{"b_id": o.item.delivery_id, "b_status": o.status, "b_error": o.error,
-          "b_message_id": o.item.message_id if o.status in (DELIVERED, UNKNOWN) else None}
-         for o in outcomes])
-
-
-def settle(outcomes: list[Outcome]) -> None:
-    """Write each claimed recipient's outcome; commit."""
-    if outcomes:
-        _write_outcomes(outcomes)
-        db.session.commit()
+class _NotNow(Exception):
+    """The send stopped while the connection waited for its turn: the message stays."""
 
 
 class Connection:
-    """One SMTP connection's thread: claim, send, settle, until nothing is pending, a stop,
+    """One SMTP connection's thread: claim, send, write, until nothing is pending, a stop,
     or a transient failure (then RQ's retry takes it from there)."""
 
     def __init__(self, app: Flask, task_id: int, compose: Compose,
-                 stop: threading.Event, rate: SendRate) -> None:
+                 stop: threading.Event, rate: SendRate, ledger: Ledger) -> None:
         self.app, self.task_id, self.compose = app, task_id, compose
-        self.stop, self.rate = stop, rate
+        self.stop, self.rate, self.ledger = stop, rate, ledger
         self.sender = app.config["MAIL_DEFAULT_SENDER"]
         self.smtp = SmtpBatch(app.config)
         self.transient: str | None = None
@@ -132,10 +62,12 @@ class Connection:
         size = 1  # grows to what this connection sends in SETTLE_SECONDS, up to ``most``
         with self.app.app_context():
             try:
+                if not self._open():  # connect before claiming anyone
+                    return
                 done: list[Outcome] = []
                 while not self.stop.is_set() and self.transient is None:
                     # The last batch's outcomes go in with the next claim: one commit.
-                    batch = claim_batch(self.task_id, size, self.sender, done)
+                    batch = self._claim(size, done)
                     done = []
                     if not batch:
                         return
@@ -143,7 +75,7 @@ class Connection:
                     done = self.send_batch(batch)
                     each = (time.monotonic() - started) / len(batch)
                     size = max(1, min(most, int(SETTLE_SECONDS / max(each, 1e-4))))
-                settle(done)
+                self._write(done)
             except Exception:
                 log.exception("task %s: a connection's thread failed", self.task_id)
                 self.transient = self.transient or "전송 스레드 오류"
@@ -151,16 +83,36 @@ class Connection:
                 self.smtp.__exit__(None, None, None)
                 db.session.remove()
 
+    def _open(self) -> bool:
+        try:
+            self.smtp.connect()
+        except TransientError as exc:
+            self.transient = str(exc)[:300]
+            return False
+        return True
+
+    def _claim(self, size: int, done: list[Outcome]) -> list[Outgoing]:
+        batch = patiently(lambda: claim_batch(self.task_id, size, self.sender, done),
+                          DB_PATIENCE, f"task {self.task_id}: claims",
+                          stop=shutdown_requested)
+        self.ledger.written([o.item.delivery_id for o in done])
+        return batch
+
+    def _write(self, done: list[Outcome]) -> None:
+        patiently(lambda: write_outcomes(done), DB_PATIENCE,
+                  f"task {self.task_id}: outcomes", stop=shutdown_requested)
+        self.ledger.written([o.item.delivery_id for o in done])
+
     def send_batch(self, batch: list[Outgoing]) -> list[Outcome]:
-        """Send a claimed batch, settling what is done at least every ``SETTLE_SECONDS`` (a
-        slow relay must not leave many sent messages unsettled); the outcomes not yet
-        written, for the caller to write with its next claim."""
+        """Send a claimed batch, writing what is done at least every ``SETTLE_SECONDS``
+        (a slow relay must not leave many answered messages unwritten); the outcomes not
+        yet written, for the caller to write with its next claim."""
         done: list[Outcome] = []
         last = time.monotonic()
         for item, message in zip(batch, self.messages(batch), strict=True):
             done.append(self.send_one(item, message))
             if time.monotonic() - last >= SETTLE_SECONDS:
-                settle(done)
+                self._write(done)
                 done, last = [], time.monotonic()
         return done
 
@@ -183,13 +135,22 @@ class Connection:
         if isinstance(message, str):  # this recipient's mail cannot be made: the rest go on
             log.warning("no message for %s: %s", item.recipient, message)
             return Outcome(item, REFUSED, f"메시지를 만들 수 없습니다: {message}"[:300])
+        outcome = self._deliver(item, message)
+        if outcome.status in (DELIVERED, REFUSED, PENDING):  # the relay's answer, for the ledger
+            detail = item.message_id if outcome.status == DELIVERED else outcome.error
+            self.ledger.answered(item.delivery_id, f"{outcome.status} {detail or ''}".strip())
+        return outcome
+
+    def _deliver(self, item: Outgoing, message: Message) -> Outcome:
         try:
+            if not self.rate.wait_window(self.stop):  # the hour's share, before it begins
+                return Outcome(item, PENDING)
             if self.smtp.connection is None:
                 self.smtp.connect()
-            # The turn is taken last, so what the rate counts is when messages really go.
-            if not self.rate.wait_turn(self.stop):
-                return Outcome(item, PENDING)
-            self.smtp.send(message, self.sender, item.recipient)
+            self.smtp.send(message, self.sender, item.recipient,
+                           before_data=lambda: self._before_data(item))
+        except _NotNow:
+            return Outcome(item, PENDING)
         except RecipientRefused as exc:
             return Outcome(item, REFUSED, str(exc)[:300])
         except OutcomeUnknown as exc:
@@ -204,22 +165,58 @@ class Connection:
         self.losses = 0
         return Outcome(item, DELIVERED)
 
+    def _before_data(self, item: Outgoing) -> None:
+        """The relay asked for the data: enter the message in the ledger as on the wire,
+        then take its turn of the second, last, so the rate counts when messages really go
+        (a crash while it waits leaves it in doubt: never mailed twice)."""
+        try:
+            self.ledger.begin(item.delivery_id)
+        except RedisError as exc:  # unrecorded, it must not go: later, by RQ's retry
+            raise TransientError(f"전송 기록(Redis)을 남길 수 없습니다: {exc}") from exc
+        if not self.rate.take_turn(self.stop):
+            self.ledger.answered(item.delivery_id, PENDING)
+            raise _NotNow
 
-def run_connections(app: Flask, task_id: int, pending: int,
-                    compose: Compose, stop: threading.Event,
-                    rate: SendRate, on_tick: Callable[[], None],
-                    tick: float = 0.25) -> list[str]:
+
+def run_connections(app: Flask, task_id: int, pending: int, attempt: int | None,
+                    compose: Compose, stop: threading.Event, rate: SendRate,
+                    on_tick: Callable[[], None], tick: float = 0.25) -> list[str]:
     """Send the task's ``pending`` recipients over up to ``MAIL_CONCURRENCY`` connections
     (no more than there are batches), calling ``on_tick`` every ``tick`` seconds meanwhile;
     the transient failures met."""
     batch = max(1, int(app.config["MAIL_BATCH_SIZE"]))
     wanted = max(1, min(int(app.config["MAIL_CONCURRENCY"]), -(-pending // batch)))
-    connections = [Connection(app, task_id, compose, stop, rate) for _ in range(wanted)]
+    redis = queues(app).connection
+    Ledger(redis, task_id).open(attempt or 0)
+    connections = [Connection(app, task_id, compose, stop, rate, Ledger(redis, task_id))
+                   for _ in range(wanted)]
     threads = [threading.Thread(target=c.run, name=f"smtp-{i}", daemon=True)
                for i, c in enumerate(connections)]
     for thread in threads:
         thread.start()
+    drain = Drain(float(app.config["CANCEL_DRAIN_SECONDS"]), stop, task_id)
     while alive := [thread for thread in threads if thread.is_alive()]:
         alive[0].join(tick)
         on_tick()
+        drain.check()
     return [c.transient for c in connections if c.transient]
+
+
+class Drain:
+    """After a stop, the connections finish the message on the wire; one whose relay has
+    not answered ``seconds`` later is cut (its message then ends ``unknown``)."""
+
+    def __init__(self, seconds: float, stop: threading.Event, task_id: int) -> None:
+        self.seconds, self.stop, self.task_id = seconds, stop, task_id
+        self.since: float | None = None
+        self.cut = False
+
+    def check(self) -> None:
+        """Cut the connections once the stop is older than ``seconds`` (once)."""
+        if self.cut or not self.stop.is_set():
+            return
+        self.since = self.since or time.monotonic()
+        if time.monotonic() - self.since >= self.seconds:
+            self.cut = True
+            log.warning("task %s: the relay did not answer within %s s of the stop: cut %d "
+                        "connection(s)", self.task_id, self.seconds, abort_all())

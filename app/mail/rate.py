@@ -1,20 +1,23 @@
-"""The operator's send rate, shared by every worker and task through Redis: the ``limits``
-library's moving window (no more than N messages in any window), not a hand-written bucket.
+"""The operator's send rate, shared by every worker and task through Redis.
 
-A moving window alone lets a second's N messages go in a burst at its start; they reach
-the relay a few milliseconds after their turn, each a little differently, so two bursts
-at the edges of two windows show as more than N in one second there. Turns under a
-per-second rate are therefore also spaced 1/N apart: the next free moment is kept in
-Redis (one key, set by a short script on Redis's own clock) and shared by every worker.
-``limits`` has no window shorter than a second, so this one spacing is ours."""
+Per second: turns are spaced through Redis (the next free moment is one key, moved on by a
+short script on Redis's own clock, shared by every worker) 1/(N-1) s apart — one slot of
+headroom, because a message reaches the relay a few milliseconds after its turn, each a
+little differently, and turns exactly 1/N apart then show as N+1 or N+2 in some second at
+the relay (21-22 at 20/s, measured). ``limits`` has no window shorter than a second, so
+this spacing is ours. Per hour: the ``limits`` library's moving window (no more than N
+messages in any hour), not a hand-written bucket. The turn is taken once the relay has
+accepted the recipient, just before the data goes (``app/mail/pool.py``)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerHour
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from redis import Redis
@@ -39,13 +42,11 @@ class SendRate:
 
     def __init__(self, redis_url: str, per_second: int = 0, per_hour: int = 0) -> None:
         self.items: list[RateLimitItem] = []
-        if per_second > 0:
-            self.items.append(RateLimitItemPerSecond(per_second))
         if per_hour > 0:
             self.items.append(RateLimitItemPerHour(per_hour))
         self.limiter = (MovingWindowRateLimiter(storage_from_string(
             limits_storage_url(redis_url))) if self.items else None)
-        self.spacing_us = 1_000_000 // per_second if per_second > 0 else 0
+        self.spacing_us = 1_000_000 // max(per_second - 1, 1) if per_second > 0 else 0
         self._pace = (Redis.from_url(redis_url).register_script(PACE_SCRIPT)
                       if self.spacing_us else None)
         self.waited = 0.0  # seconds spent waiting for a turn, by every thread together
@@ -59,28 +60,45 @@ class SendRate:
                    int(config["MAIL_RATE_PER_HOUR"]))
 
     def wait_turn(self, stop: threading.Event) -> bool:
-        """Block until one more message fits every window; False if ``stop`` was set first."""
+        """Block until one more message fits the hour and its turn of the second has come;
+        False if ``stop`` was set first."""
+        return self.wait_window(stop) and self.take_turn(stop)
+
+    def wait_window(self, stop: threading.Event) -> bool:
+        """Block until one more message fits the hourly window (a wait that may be long:
+        taken before the message begins); False if ``stop`` was set first."""
         if self.limiter is None:
             return not stop.is_set()
-        started = time.monotonic()
-        try:
+        with self._waiting():
+            while not stop.is_set():
+                if all(self.limiter.test(item, NAMESPACE) for item in self.items) and all(
+                        self.limiter.hit(item, NAMESPACE) for item in self.items):
+                    return True
+                stop.wait(self._pause())
+            return False
+
+    def take_turn(self, stop: threading.Event) -> bool:
+        """Block until this message's moment of the second (just before its data goes);
+        False if ``stop`` was set first."""
+        if self._pace is None:
+            return not stop.is_set()
+        with self._waiting():
             # One thread of this process asks Redis at a time; the others queue here, so
             # a turn, once won, is used at once instead of after a scramble for the GIL.
             while not self._turn.acquire(timeout=0.1):
                 if stop.is_set():
                     return False
             try:
-                if self._pace is not None and stop.wait(
-                        int(self._pace(keys=[PACE_KEY], args=[self.spacing_us])) / 1e6):
-                    return False
-                while not stop.is_set():
-                    if all(self.limiter.test(item, NAMESPACE) for item in self.items) and all(
-                            self.limiter.hit(item, NAMESPACE) for item in self.items):
-                        return True
-                    stop.wait(self._pause())
-                return False
+                delay = int(self._pace(keys=[PACE_KEY], args=[self.spacing_us])) / 1e6
+                return not stop.wait(delay)
             finally:
                 self._turn.release()
+
+    @contextmanager
+    def _waiting(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
         finally:
             with self._lock:
                 self.waited += time.monotonic() - started

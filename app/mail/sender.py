@@ -14,7 +14,7 @@ import smtplib
 import socket
 import ssl
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -164,14 +164,11 @@ class SmtpBatch:
         not (RelayCertificateError: the relay's certificate could not be verified)."""
         config = self.config
         try:
-            if config.get("MAIL_USE_SSL"):
-                self.connection = smtplib.SMTP_SSL(
-                    config["MAIL_SERVER"], config["MAIL_PORT"],
-                    timeout=config["MAIL_TIMEOUT_SECONDS"], context=self.tls)
-            else:
-                self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
-                                               timeout=config["MAIL_TIMEOUT_SECONDS"])
+            self.connection = self._client()
+            # Known before it opens: a stop can cut a relay that never says hello.
             _open.add(self)
+            self.connection.connect(config["MAIL_SERVER"], config["MAIL_PORT"])
+            self.connection.sock.settimeout(config["MAIL_TIMEOUT_SECONDS"])
             if config["MAIL_USE_TLS"] and not config.get("MAIL_USE_SSL"):
                 self.connection.starttls(context=self.tls)
             if config["MAIL_USERNAME"]:
@@ -183,6 +180,16 @@ class SmtpBatch:
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransientError(f"SMTP 서버에 연결할 수 없습니다: {exc}") from exc
+
+    def _client(self) -> smtplib.SMTP:
+        """A client not yet connected, whose connect and greeting may take at most
+        MAIL_CONNECT_TIMEOUT_SECONDS (each later read: MAIL_TIMEOUT_SECONDS)."""
+        config = self.config
+        timeout = float(config.get("MAIL_CONNECT_TIMEOUT_SECONDS") or 10)
+        client = (smtplib.SMTP_SSL(timeout=timeout, context=self.tls)
+                  if config.get("MAIL_USE_SSL") else smtplib.SMTP(timeout=timeout))
+        client._host = config["MAIL_SERVER"]  # what TLS checks the certificate against
+        return client
 
     def _login(self) -> None:
         """Log in, only over an encrypted connection or to this machine."""
@@ -212,8 +219,11 @@ class SmtpBatch:
         except (OSError, smtplib.SMTPException):
             self.close()
 
-    def send(self, message: Message, sender: str, recipient: str) -> None:
-        """Send one message to one recipient.
+    def send(self, message: Message, sender: str, recipient: str,
+             before_data: Callable[[], None] | None = None) -> None:
+        """Send one message to one recipient; ``before_data()`` runs once the relay asked for
+        the data, just before it goes (what raises there drops the connection: nothing of
+        the message went).
 
         Raises RecipientRefused (5xx), TransientError (4xx or ConnectionLost: not sent), or
         OutcomeUnknown (the connection broke once the data had begun).
@@ -231,6 +241,12 @@ class SmtpBatch:
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
             raise ConnectionLost(f"SMTP 연결 오류: {exc}") from exc
+        if before_data is not None:
+            try:
+                before_data()
+            except BaseException:
+                self.close()  # the relay waits for data that will not come: let it go
+                raise
         try:
             connection.send(data)
             answer = connection.getreply()

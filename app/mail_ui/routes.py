@@ -17,9 +17,9 @@ from app.mail_ui import bp
 from app.mail_ui.forms import SendMailForm
 from app.mail_ui.plan import plan_send
 from app.models import MailTemplate, Suppression, Task
-from app.models.task import IN_PROGRESS, RESERVED
+from app.models.task import IN_PROGRESS, RESERVED, RUNNING
 from app.security import per_user
-from app.tasks.service import EnqueueError, TaskService
+from app.tasks.service import QUEUE_FULL, EnqueueError, QueueFull, TaskService
 from app.utils.datetime_converter import parse_local_datetime, zone
 
 
@@ -100,6 +100,9 @@ def send_mail_post() -> Response:
         flash(str(exc), "danger")
     except EnqueueError:
         flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 실패하였습니다.", "danger")
+    except QueueFull:
+        flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 접수했습니다. {QUEUE_FULL}",
+              "warning")
     else:
         flash(message, "success")
         if skipped := Suppression.among(current_user.username, plan.addresses):
@@ -129,11 +132,18 @@ def preview() -> tuple[dict[str, Any], int]:
             "recipient": plan.addresses[index], "index": index, "count": count}, 200
 
 
-def _answer(ok: bool, message: str) -> Response | tuple[dict[str, object], int]:
-    """The outcome of a task control: JSON for the page's script, else flash and go back."""
-    category = "success" if ok else "danger"
+def _answer(ok: bool, message: str, state: str | None = None,
+            pending: bool = False) -> Response | tuple[dict[str, object], int]:
+    """The outcome of a task control: JSON for the page's script (200 done, 202 asked and
+    not done yet, 409 refused), else flash and go back."""
+    category = "info" if pending else "success" if ok else "danger"
     if request.accept_mimetypes.best == "application/json":
-        return {"ok": ok, "message": message, "category": category}, 200 if ok else 409
+        body: dict[str, object] = {"ok": ok, "message": message, "category": category}
+        if state:
+            body["state"] = state
+        if pending:
+            body["pending"] = True
+        return body, 202 if pending else 200 if ok else 409
     flash(message, category)
     return _back()
 
@@ -149,11 +159,14 @@ def _cancel(task_id: int, reservation: bool) -> Response | tuple[dict[str, objec
     canceled = cancel(task.id)
     if canceled is None:
         return _answer(False, refused_message(task))
+    if canceled.status == RUNNING:  # asked: it stops between two messages
+        return _answer(True, f"Task#{task.id} {task.name}의 취소를 요청했습니다. 보내던 메시지를 "
+                             "마치는 대로 멈춥니다.", "canceling", pending=True)
     message = f"{'예약 ' if reservation else ''}Task#{task.id} {task.name}가 취소되었습니다."
     if canceled.started_at is not None:
         message += (f" ({canceled.recipient_count}명 중 {canceled.delivered_count}명에게 "
                     "전송됨)")
-    return _answer(True, message)
+    return _answer(True, message, "canceled")
 
 
 @bp.post("/tasks/<id:task_id>/cancel")
@@ -215,8 +228,12 @@ def pause(task_id: int) -> Response | tuple[dict[str, object], int]:
     if paused is None:
         return _answer(False, f"Task#{task.id} {task.name}는 전송 대기 중이거나 전송 중일 때만 "
                               "일시 중지할 수 있습니다.")
+    if paused.status == RUNNING:  # asked: it stops between two messages
+        return _answer(True, f"Task#{task.id} {task.name}의 일시 중지를 요청했습니다. 보내던 "
+                             "메시지를 마치는 대로 멈춥니다.", "pausing", pending=True)
     return _answer(True, f"Task#{task.id} {task.name}를 일시 중지하였습니다 "
-                         f"({paused.recipient_count}명 중 {paused.delivered_count}명에게 전송됨).")
+                         f"({paused.recipient_count}명 중 {paused.delivered_count}명에게 전송됨).",
+                   "paused")
 
 
 @bp.post("/tasks/<id:task_id>/resume")
@@ -227,6 +244,9 @@ def resume(task_id: int) -> Response | tuple[dict[str, object], int]:
         resumed = TaskService(current_user.username).resume_task(task.id)
     except ValueError as exc:  # over the quota: it stays paused
         return _answer(False, str(exc))
+    except QueueFull:
+        return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다. {QUEUE_FULL}",
+                       "queued")
     if resumed is None:
         return _answer(False, f"Task#{task.id} {task.name}는 일시 중지 상태가 아닙니다.")
     return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다.")

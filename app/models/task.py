@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, bindparam
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -67,6 +68,9 @@ class Task(db.Model):
     # A resend names the task it repeats (for its failed or unknown recipients).
     resent_from: Mapped[int | None] = mapped_column(
         ForeignKey("tasks.id", ondelete="SET NULL"))
+    # The running job's last sign of life, written with its progress (the reconciler
+    # takes a run for dead only when this and its worker's Redis heartbeat are both stale).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pause_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -121,12 +125,17 @@ class Task(db.Model):
             .group_by(Delivery.status)
         ).all()
         counts = dict(rows)
+        total = sum(counts.values())
+        served = total - counts.get(PENDING, 0) - counts.get(SENDING, 0)
         return {"delivered_count": counts.get(DELIVERED, 0),
                 "failed_count": counts.get(REFUSED, 0),
-                "unknown_count": counts.get(UNKNOWN, 0)}
+                "unknown_count": counts.get(UNKNOWN, 0),
+                # served of all: a send that stops part way shows how far it came
+                **({"progress": served * 100 // total} if total else {})}
 
     def sync_delivery_counts(self) -> None:
-        """Set the delivered and failed counts from the delivery records."""
+        """Set the delivered and failed counts (and the progress) from the delivery
+        records."""
         for name, value in self.delivery_counts(self.id).items():
             setattr(self, name, value)
 
@@ -175,13 +184,53 @@ class Delivery(db.Model):
             cls.task_id == task_id, cls.status.in_(statuses)))
 
     @classmethod
-    def settle_claims(cls, task_id: int) -> int:
-        """Claims no run will confirm any more become ``unknown`` (never resent
-        automatically); commit. How many there were."""
+    def give_up(cls, task_id: int, reason: str) -> int:
+        """The recipients still waiting when a task ends failed were never sent: they are
+        ``refused`` with ``reason`` (shown, and offered for a resend); commit. How many."""
         result = db.session.execute(
-            db.update(cls).where(cls.task_id == task_id, cls.status == SENDING)
-            .values(status=UNKNOWN, updated_at=utcnow(),
-                    error="작업이 중단되어 전달 여부를 알 수 없습니다.")
+            db.update(cls).where(cls.task_id == task_id, cls.status == PENDING)
+            .values(status=REFUSED, error=reason, updated_at=utcnow())
             .execution_options(synchronize_session=False))
         db.session.commit()
         return result.rowcount
+
+    @classmethod
+    def settle_claims(cls, task_id: int,
+                      answers: Mapping[int, tuple[str, str | None]] | None = None) -> int:
+        """Claims no run will confirm any more; commit. How many there were.
+
+        ``answers`` (from the run's ledger, ``app/tasks/inflight.py``) says, per claim,
+        ``(status, detail)``: ``unknown`` for a message whose data went without an answer
+        heard, ``delivered`` (detail: its Message-ID) or ``refused`` (detail: the reply) for
+        one the relay answered; a claim it does not name never began and goes back to
+        ``pending``. Without ``answers`` every claim is ``unknown`` (never resent
+        automatically).
+        """
+        if answers is None:
+            result = db.session.execute(
+                db.update(cls).where(cls.task_id == task_id, cls.status == SENDING)
+                .values(status=UNKNOWN, updated_at=utcnow(), error=IN_DOUBT)
+                .execution_options(synchronize_session=False))
+            db.session.commit()
+            return result.rowcount
+        claimed = list(db.session.scalars(db.select(cls.id).where(
+            cls.task_id == task_id, cls.status == SENDING)))
+        rows = [_settled(row_id, *answers.get(row_id, (PENDING, None))) for row_id in claimed]
+        if rows:
+            db.session.execute(
+                db.update(cls.__table__)
+                .where(cls.id == bindparam("b_id"), cls.status == SENDING)
+                .values(status=bindparam("b_status"), error=bindparam("b_error"),
+                        message_id=bindparam("b_message_id"), updated_at=utcnow()), rows)
+        db.session.commit()
+        return len(rows)
+
+
+IN_DOUBT = "작업이 중단되어 전달 여부를 알 수 없습니다."
+
+
+def _settled(row_id: int, status: str, detail: str | None) -> dict[str, Any]:
+    """One claim's row values for ``settle_claims``."""
+    return {"b_id": row_id, "b_status": status,
+            "b_error": IN_DOUBT if status == UNKNOWN else detail if status == REFUSED else None,
+            "b_message_id": detail if status == DELIVERED else None}

@@ -1,16 +1,19 @@
 """Notification writes: each task's state mirrored into its user's ``task_progress`` and
-``task_reserve`` lists, updated in place, ended entries pruned."""
+``task_reserve`` lists, updated in place, ended entries pruned; and the progress writer a
+running job reports through (which also beats for the run in the database)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
 from app.models import Notification, Task
-from app.models.task import RESERVED
+from app.models.task import RESERVED, RUNNING
+from app.models.types import utcnow
+from app.tasks.patience import database_gone
 
 TASK_PROGRESS = "task_progress"
 TASK_RESERVE = "task_reserve"
@@ -32,6 +35,8 @@ def progress_entry(task: Task) -> dict[str, Any]:
         "total": task.recipient_count,
         "log": task.log or "",
         "ended_at": task.finished_at.timestamp() if task.finished_at else None,
+        "pause_requested": task.pause_requested_at is not None,
+        "cancel_requested": task.cancel_requested_at is not None,
     }
 
 
@@ -97,3 +102,42 @@ def publish_task_id(task_id: int) -> Task | None:
         return None
     publish_task(task)
     return task
+
+
+class ProgressReporter:
+    """Writes a task's progress at most every ``interval`` seconds (and always at the end),
+    with the run's heartbeat in the database (``Task.heartbeat_at``): the reconciler takes a
+    run for dead only when both its worker's Redis heartbeat and this one are stale. While
+    the database is away a write is skipped, not fatal."""
+
+    def __init__(self, task_id: int, total: int, interval: float = 0.25) -> None:
+        self.task_id, self.total, self.interval = task_id, max(total, 0), interval
+        self._last = time.monotonic()  # the start was published: the first write can wait
+
+    def due(self) -> bool:
+        """True once the last write is old enough for another."""
+        return time.monotonic() - self._last >= self.interval
+
+    def report(self, done: int, force: bool = False, note: str | None = None) -> None:
+        """Record ``done`` of ``total`` (and ``note`` as the task's log, e.g. waiting for the
+        send rate); skipped when the last write is too recent."""
+        if not force and not self.due():
+            return
+        self._last = time.monotonic()
+        try:
+            self._write(done, note)
+        except DBAPIError as exc:
+            if not database_gone(exc):
+                raise
+            db.session.remove()  # the next write tries again
+
+    def _write(self, done: int, note: str | None) -> None:
+        task = db.session.get(Task, self.task_id)
+        if task is None or task.status != RUNNING:
+            return
+        task.sync_delivery_counts()
+        task.log = note
+        task.progress = 100 if self.total == 0 else min(100, done * 100 // self.total)
+        task.heartbeat_at = utcnow()
+        db.session.commit()
+        publish_task(task)

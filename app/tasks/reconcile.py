@@ -21,19 +21,23 @@ from datetime import timedelta
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Worker
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.utils import utcparse
 
 from app.extensions import db
-from app.models import Delivery, Task
-from app.models.task import CANCELED, FINISHED, IN_REDIS, QUEUED, RUNNING
+from app.models import Task
+from app.models.task import CANCELED, FINISHED, IN_REDIS, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
-from app.queue import QueueSet, fetch_job
+from app.queue import QueueSet, fetch_job, queues
+from app.tasks import inflight
 from app.tasks.decorators import CANCELED_LOG
 from app.tasks.progress import publish_task, publish_task_id
-from app.tasks.service import submit_job
+from app.tasks.submit import submit_job
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,8 @@ JOB_LOST = "Redis에서 작업이 거듭 사라져 더 다시 넣지 않습니�
 HANDED_BACK = "작업을 맡은 워커가 멈추어 남은 받는 사람을 다시 대기열에 넣었습니다."
 # A Task is committed a moment before its job reaches Redis: leave young rows alone.
 GRACE = timedelta(seconds=5)
+# A run still running this long after the stop watch and the drain should have ended it.
+STOP_FALLBACK = 5
 ENDED_JOB = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
@@ -53,7 +59,7 @@ def task_for_job(job_id: str) -> Task | None:
 
 def _end_unfinished(task: Task, log_text: str) -> None:
     """End ``task`` canceled (when the user asked) or failed, and publish it."""
-    Delivery.settle_claims(task.id)
+    inflight.settle_claims(queues().connection, task.id)
     task.sync_delivery_counts()
     if task.cancel_requested_at is not None:
         task.end(CANCELED, failed=True, log=CANCELED_LOG)
@@ -70,7 +76,7 @@ def reconcile_failed_job(job: Job, exc_string: str) -> Task | None:
     if task is None or not task.is_unfinished:
         return task
     if job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.SCHEDULED):
-        Delivery.settle_claims(task.id)
+        inflight.settle_claims(queues().connection, task.id)
         task.sync_delivery_counts()
         task.status = QUEUED
         db.session.commit()
@@ -81,35 +87,57 @@ def reconcile_failed_job(job: Job, exc_string: str) -> Task | None:
     return task
 
 
+def resubmit_if_waiting(job_id: str, at_front: bool = False) -> bool:
+    """Right after a job ended: if its Task waits again (its run handed it back) and the
+    job waits nowhere in Redis (no retry of RQ's), submit it again now. Whether it did."""
+    task = task_for_job(job_id)
+    if task is None or task.status not in WAITING:
+        return False
+    queue_set = queues()
+    try:
+        status = fetch_job(job_id, queue_set.connection).get_status(refresh=True)
+    except NoSuchJobError:
+        status = None
+    if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return False
+    submit_job(task, queue_set, at_front=at_front)
+    log.info("task %s: handed back by its run; queued again at the front", task.id)
+    return True
+
+
 @dataclass
 class RedisView:
     """Where each job id is in Redis right now, read in a few calls."""
 
-    held: set[str] = field(default_factory=set)  # in a queue, a registry or a worker's hands
-    started: dict[str, str] = field(default_factory=dict)  # job id → its worker's name
+    held: set[str] = field(default_factory=set)  # in a queue, a list or a waiting registry
+    started: dict[str, str] = field(default_factory=dict)  # job id → the worker running it
     live_workers: set[str] = field(default_factory=set)
 
     @classmethod
-    def read(cls, queue_set: QueueSet, running: list[str], stale: timedelta) -> RedisView:
-        """Read the queues, their intermediate lists and registries, and the running jobs'
+    def read(cls, queue_set: QueueSet, stale: timedelta) -> RedisView:
+        """Read the queues, their intermediate lists and registries, and the started jobs'
         workers with the age of their last heartbeat."""
         connection = queue_set.connection
-        view = cls()
+        view, started = cls(), []
         for queue in queue_set.ordered():
             view.held.update(queue.get_job_ids())
             view.held.update(x.decode() for x in connection.lrange(
                 queue.intermediate_queue_key, 0, -1))
             view.held.update(queue.scheduled_job_registry.get_job_ids(cleanup=False))
-            view.held.update(queue.started_job_registry.get_job_ids(cleanup=False))
+            started.extend(queue.started_job_registry.get_job_ids(cleanup=False))
         with connection.pipeline() as pipe:
-            for job_id in running:
-                pipe.hmget(Job.key_for(job_id), "status", "worker_name")
-            rows = pipe.execute()
-        for job_id, (status, worker) in zip(running, rows, strict=True):
-            if status is not None and status.decode() == JobStatus.STARTED and worker:
-                view.started[job_id] = worker.decode()
+            for job_id in started:
+                pipe.hget(Job.key_for(job_id), "worker_name")
+            workers = pipe.execute()
+        # A started entry counts only with its worker: a dead worker's entry holds nothing.
+        view.started = {job_id: worker.decode()
+                        for job_id, worker in zip(started, workers, strict=True) if worker}
         view.live_workers = _live_workers(connection, set(view.started.values()), stale)
         return view
+
+    def in_live_hands(self, job_id: str) -> bool:
+        """True while a worker that still beats has the job."""
+        return self.started.get(job_id) in self.live_workers
 
 
 def _live_workers(connection: Redis, names: set[str], stale: timedelta) -> set[str]:
@@ -124,15 +152,19 @@ def _live_workers(connection: Redis, names: set[str], stale: timedelta) -> set[s
             if beat and now - utcparse(beat.decode()).replace(tzinfo=now.tzinfo) < stale}
 
 
-def _diagnose(task: Task, view: RedisView) -> str | None:
+def _diagnose(task: Task, view: RedisView, stale: timedelta) -> str | None:
     """What is wrong with ``task`` as Redis stands: 'lost', 'orphaned', or None."""
     job_id = task.job_id
-    if task.status == RUNNING:
-        worker = view.started.get(job_id)
-        if worker is not None:
-            return None if worker in view.live_workers else "orphaned"
-        return None if job_id in view.held else "orphaned"  # a retry waiting, or gone
-    return None if job_id in view.held else "lost"
+    if view.in_live_hands(job_id):
+        return None
+    if task.status != RUNNING:
+        return None if job_id in view.held else "lost"
+    if job_id in view.held:  # RQ's retry of it waits: it takes the task over
+        return None
+    # Its worker stopped beating in Redis; the run may still beat in the database (Redis
+    # went away for a while): dead only when both are stale.
+    beat = task.heartbeat_at
+    return None if beat is not None and utcnow() - beat < stale else "orphaned"
 
 
 class Reconciler:
@@ -147,26 +179,49 @@ class Reconciler:
         self.max_resubmits = 5
         self.suspects: dict[int, str] = {}
         self.resubmits: dict[int, int] = {}
+        self.forced: set[int] = set()
 
     def run_once(self) -> dict[str, int]:
         """One pass; how many tasks were resubmitted, handed back and ended."""
         tasks = list(db.session.scalars(
             db.select(Task).where(Task.status.in_(IN_REDIS),
                                   Task.created_at < utcnow() - GRACE).order_by(Task.id)))
-        running = [t.job_id for t in tasks if t.status == RUNNING]
-        view = RedisView.read(self.queue_set, running, self.stale)
+        view = RedisView.read(self.queue_set, self.stale)
         counts = {"resubmitted": 0, "handed_back": 0, "ended": 0}
         suspects: dict[int, str] = {}
         for task in tasks:
-            finding = _diagnose(task, view)
+            finding = _diagnose(task, view, self.stale)
             if finding is None:
                 continue
             if self.suspects.get(task.id) != finding:
                 suspects[task.id] = finding  # act only when the next pass sees it too
                 continue
-            counts[self._mend(task, finding)] += 1
+            done = self._mend(task, finding)
+            if done == "waiting":  # it could not be mended yet: try again next pass
+                suspects[task.id] = finding
+            else:
+                counts[done] += 1
         self.suspects = suspects
+        self._force_stops([t for t in tasks if t.status == RUNNING])
         return counts
+
+    def _force_stops(self, running: list[Task]) -> None:
+        """A run that still runs long after its user's cancel or pause (stuck outside its
+        stop checks) gets RQ's stop-job command, once: the control answered at once, this
+        makes it true."""
+        config = current_app.config
+        late = utcnow() - timedelta(seconds=float(config["CANCEL_GRACE_SECONDS"])
+                                    + float(config["CANCEL_DRAIN_SECONDS"]) + STOP_FALLBACK)
+        for task in running:
+            asked = task.cancel_requested_at or task.pause_requested_at
+            if asked is None or asked > late or task.id in self.forced:
+                continue
+            self.forced.add(task.id)
+            log.warning("task %s: still running after its stop request; stop-job", task.id)
+            try:
+                send_stop_job_command(self.queue_set.connection, task.job_id)
+            except (NoSuchJobError, InvalidJobOperation) as exc:
+                log.warning("stop-job for task %s not sent: %s", task.id, exc)
 
     def _mend(self, task: Task, finding: str) -> str:
         if finding == "orphaned":
@@ -176,19 +231,25 @@ class Reconciler:
             log.warning("task %s: its job keeps getting lost; ending it", task.id)
             _end_unfinished(task, JOB_LOST)
             return "ended"
-        self.resubmits[task.id] = tries + 1
         log.warning("task %s (%s): its job is not in Redis; submitting it again",
                     task.id, task.status)
-        submit_job(task, self.queue_set)
+        try:
+            submit_job(task, self.queue_set)
+        except RedisError as exc:  # Redis refuses writes (full): the next pass tries again
+            log.warning("task %s: not resubmitted yet: %s", task.id, exc)
+            return "waiting"
+        self.resubmits[task.id] = tries + 1
         return "resubmitted"
 
     def _hand_back(self, task: Task) -> str:
-        """A running task whose worker is gone: queue it again to resume, or end it."""
-        if task.attempts >= self.max_runs or not task.job_func:
+        """A running task whose worker is gone: queue it again to resume, or end it (also
+        when its user had asked to cancel it)."""
+        if task.attempts >= self.max_runs or not task.job_func or task.cancel_requested_at:
             log.warning("task %s: run %s died; no more runs", task.id, task.attempts)
             _end_unfinished(task, RUNS_EXHAUSTED)
             return "ended"
-        Delivery.settle_claims(task.id)  # the dead run's message in flight: in doubt
+        # The dead run's claims: answered ones get their answer, begun ones are in doubt.
+        inflight.settle_claims(self.queue_set.connection, task.id)
         if not Task.transition(task.id, (RUNNING,), attempt=task.attempts, status=QUEUED,
                                log=HANDED_BACK, **Task.delivery_counts(task.id)):
             return "handed_back"  # it moved on by itself meanwhile

@@ -1,5 +1,5 @@
-"""TaskService: the only code that talks to RQ. Every job mirrors a Task row,
-committed first, with ``job_id == str(task.id)``."""
+"""TaskService: the door to RQ for the views. Every job mirrors a Task row, committed
+first, with ``job_id == str(task.id)`` (how a job is made: ``submit.py``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq import Retry
-from rq.command import send_stop_job_command
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
 
 from app.extensions import db
 from app.models import Delivery, Task
@@ -29,44 +26,25 @@ from app.models.task import (
     WAITING,
 )
 from app.models.types import utcnow
-from app.queue import INLINE, QueueSet, fetch_job, queues
-from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG, stopping_key
+from app.queue import fetch_job, queues
+from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG
 from app.tasks.progress import publish_task, publish_task_id
 from app.tasks.quota import charge, check_quota
+from app.tasks.submit import (
+    QUEUE_FULL,
+    EnqueueError,
+    QueueFull,
+    refuses_writes,
+    retry_policy,
+    submit_job,
+)
 from app.utils.datetime_converter import check_reservation_window
 
+__all__ = ["QUEUE_FULL", "EnqueueError", "QueueFull", "TaskService", "retry_policy",
+           "submit_job"]
 log = logging.getLogger(__name__)
 RESERVE_QUEUE = "high"  # reservations jump ahead of sends that were queued meanwhile
-
-
-class EnqueueError(Exception):
-    """The job could not be handed to Redis; the Task row has ended failed."""
-
-    def __init__(self, task: Task, reason: str) -> None:
-        super().__init__(reason)
-        self.task = task
-
-
-def retry_policy() -> Retry:
-    """RQ's retry for transient failures, with the configured back-off."""
-    intervals = [int(s) for s in str(current_app.config["TASK_RETRY_INTERVALS"]).split(",")]
-    return Retry(max=len(intervals), interval=intervals)
-
-
-def submit_job(task: Task, queue_set: QueueSet) -> Job:
-    """Hand the Task's job, as the database keeps it, to Redis: scheduled at ``reserved_at``
-    while the task is reserved, else queued now. Replaces a job of the same id."""
-    spec = task.job_args or {}
-    queue = queue_set[task.job_queue or "default"]
-    # A send to a few recipients runs in the worker's own process (app/worker/rqworker.py).
-    inline = 0 < task.recipient_count <= int(current_app.config["WORKER_INLINE_MAX_RECIPIENTS"])
-    job = queue.create_job(task.job_func, args=spec.get("args", []),
-                           kwargs=spec.get("kwargs", {}), timeout=task.job_timeout,
-                           description=task.description, job_id=task.job_id,
-                           retry=retry_policy(), meta={INLINE: True} if inline else None)
-    if task.status == RESERVED and task.reserved_at is not None:
-        return queue.schedule_job(job, task.reserved_at)
-    return queue.enqueue_job(job)
+ANSWER_SECONDS = 0.8  # a pause or cancel answers within about this, done or "asked"
 
 
 class TaskService:
@@ -130,12 +108,21 @@ class TaskService:
                               recipients, fields, status=QUEUED, template=template,
                               recipient_count=recipient_count, resent_from=resent_from,
                               charged=count, charged_at=now, created_at=now)
+        self._submit(task)
+        return task
+
+    def _submit(self, task: Task) -> None:
+        """Hand the new Task's job to Redis: EnqueueError (the Task ends failed) when Redis
+        cannot be reached, QueueFull (the Task waits) when it refuses writes."""
         try:
             submit_job(task, self.queue_set)
         except (RedisError, OSError) as exc:
-            raise self._fail(task, exc) from exc
+            if not refuses_writes(exc):
+                raise self._fail(task, exc) from exc
+            log.warning("task %s waits: Redis refuses writes (%s)", task.id, exc)
+            publish_task(task)
+            raise QueueFull(task, str(exc)) from exc
         publish_task(task)
-        return task
 
     # -- reservations ------------------------------------------------------------------
 
@@ -161,11 +148,7 @@ class TaskService:
         task = self._new_task(func, args, kwargs, description, RESERVE_QUEUE, timeout,
                               recipients, fields, status=RESERVED, reserved_at=scheduled_time,
                               template=template, recipient_count=recipient_count)
-        try:
-            submit_job(task, self.queue_set)
-        except (RedisError, OSError) as exc:
-            raise self._fail(task, exc) from exc
-        publish_task(task)
+        self._submit(task)
         return task
 
     def _registry_key(self) -> str:
@@ -227,75 +210,51 @@ class TaskService:
                 return False
             time.sleep(0.05)
 
-    def _stopping(self, task_id: int) -> bool:
-        """True once the running job said it saw its stop (it sends nothing new)."""
-        try:
-            return bool(self.queue_set.connection.exists(stopping_key(task_id)))
-        except RedisError:
-            return False
-
-    def _stop_running(self, task_id: int) -> None:
-        """Ask the job to stop between two recipients; kill its work horse if it does not.
-
-        A job that saw the stop within ``CANCEL_GRACE_SECONDS`` starts no new message; it
-        gets ``CANCEL_DRAIN_SECONDS`` more to hear its relay's answers for the messages
-        already on the wire, so they end delivered or refused, not unknown."""
-        config = current_app.config
-        if self._wait_until_stopped(task_id, float(config["CANCEL_GRACE_SECONDS"])):
-            return
-        if self._stopping(task_id) and self._wait_until_stopped(
-                task_id, float(config["CANCEL_DRAIN_SECONDS"])):
-            return
-        try:
-            send_stop_job_command(self.queue_set.connection, str(task_id))
-        except (NoSuchJobError, InvalidJobOperation, RedisError) as exc:
-            log.warning("stop-job for task %s not sent: %s", task_id, exc)
-        if self._wait_until_stopped(task_id, 10):
-            return
-        # No worker answered (it died with the job): nothing runs it any more.
-        Task.transition(task_id, (RUNNING,), status=CANCELED, failed=True,
-                        finished_at=utcnow(), log=CANCELED_LOG)
+    def _answer_wait(self) -> float:
+        """How long a control waits for a running job to stop before it answers "asked"
+        (the job stops between two messages, and hears its relay out for
+        ``CANCEL_DRAIN_SECONDS``; a run stuck elsewhere gets RQ's stop-job command from
+        the reconciler)."""
+        return min(float(current_app.config["CANCEL_GRACE_SECONDS"]), ANSWER_SECONDS)
 
     def cancel_task(self, task_id: int) -> Task | None:
-        """Cancel a waiting or running task; the canceled Task, or None when it had ended.
-
-        Answers only once nothing more will be sent for the task.
-        """
-        acted = False
-        # A running job can fall back to waiting (a retry) while we stop it: look again.
+        """Cancel a waiting or running task; the Task — canceled, or still running with its
+        cancel recorded when the job has not stopped yet — or None when it had ended."""
         for _ in range(3):
             now = utcnow()
             if Task.transition(task_id, (*WAITING, PAUSED), status=CANCELED, failed=True,
                                cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
                 self._drop_job(task_id)
-                acted = True
                 break
             if not Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
+                return None  # it had ended (finished, failed or canceled) before we came
+            self._wait_until_stopped(task_id, self._answer_wait())
+            status = db.session.scalar(db.select(Task.status).where(Task.id == task_id))
+            if status not in WAITING:  # a run that fell back to waiting (a retry): again
                 break
-            acted = True
-            self._stop_running(task_id)
-        if not acted:
-            return None  # it had ended (finished, failed or canceled) before we came
         task = publish_task_id(task_id)
-        return task if task is not None and task.status == CANCELED else None
+        return task if task is not None and task.status in (CANCELED, RUNNING) else None
+
+    def cancel_reserve(self, task_id: int) -> Task | None:
+        """Cancel a reservation: as ``cancel_task`` (a job already started is stopped)."""
+        return self.cancel_task(task_id)
 
     # -- pause and resume -----------------------------------------------------------
 
     def pause_task(self, task_id: int) -> Task | None:
-        """Pause a queued or running send; the paused Task, or None when it was neither.
-
-        A queued one leaves its queue at once; a running one stops between two messages on
-        every connection (its messages in flight are settled first).
-        """
+        """Pause a queued or running send; the Task — paused, or still running with its
+        pause recorded (it stops between two messages, its messages in flight settled
+        first) — or None when it was neither queued nor running."""
         now = utcnow()
         if Task.transition(task_id, (QUEUED,), status=PAUSED, pause_requested_at=now,
                            log=PAUSED_LOG):
             self._drop_job(task_id)
         elif Task.transition(task_id, (RUNNING,), pause_requested_at=now):
-            grace = float(current_app.config["CANCEL_GRACE_SECONDS"])
-            self._wait_until_stopped(task_id, grace + 10)
+            self._wait_until_stopped(task_id, self._answer_wait())
+        else:
+            return None
         task = publish_task_id(task_id)
-        return task if task is not None and task.status == PAUSED else None
+        return task if task is not None and task.status in (PAUSED, RUNNING) else None
 
     def resume_task(self, task_id: int) -> Task | None:
         """Queue a paused send again for its recipients not yet served; None if not paused.
@@ -316,8 +275,7 @@ class TaskService:
         except (RedisError, OSError) as exc:
             log.warning("resume of task %s could not reach Redis: %s", task_id, exc)
             # The reconciler submits it as soon as Redis answers: the Task is queued.
+            publish_task_id(task_id)
+            raise QueueFull(task, str(exc)) from exc
         return publish_task_id(task_id)
 
-    def cancel_reserve(self, task_id: int) -> Task | None:
-        """Cancel a reservation: as ``cancel_task`` (a job already started is stopped)."""
-        return self.cancel_task(task_id)

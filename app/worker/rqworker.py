@@ -4,18 +4,22 @@ in the worker's own process, and only the job functions of an allowlist."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.job import Job
 from rq.worker import WorkerStatus
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.queue import INLINE, JOB_FUNCTIONS, SERIALIZER
+from app.queue import INLINE, SERIALIZER, patient, queues
+from app.tasks.stopwatch import request_shutdown
+from app.worker.allowlist import allowlisted_job_class
 from app.worker.lifeline import die_with_parent
 
 # RQ beats every 30 s while a job runs; a few seconds lets the reconciler tell a dead
@@ -24,66 +28,6 @@ JOB_MONITORING_INTERVAL = 2
 # An idle worker beats every WORKER_TTL - 15 s (RQ: 405 s), so the operator view can tell
 # a live idle worker from a dead one.
 WORKER_TTL = 30
-
-
-class JobNotAllowed(Exception):
-    """The job names a function (or a callback) that is not on the worker's allowlist."""
-
-
-class AllowlistedJob(Job):
-    """A job that imports and calls only functions named in ``allowed`` (dotted names): with
-    JSON jobs nothing is unpickled, but a job still names its callable, so whoever can write
-    to Redis could otherwise run any importable function (``os.system``). The names are
-    compared before anything is imported; a refused job fails with the reason, not retried."""
-
-    allowed: frozenset[str] = frozenset(JOB_FUNCTIONS)
-
-    def refusal(self) -> str | None:
-        """Why this job must not run; None when it may."""
-        if self.instance is not None:  # ``getattr(instance, func_name)``: never ours
-            return "객체에 묶인 작업은 실행하지 않습니다."
-        names = (self.func_name, self._success_callback_name, self._failure_callback_name,
-                 self._stopped_callback_name)
-        refused = [name for name in names if name and name not in self.allowed]
-        if refused:
-            return (f"작업 함수 {', '.join(refused)}은(는) 이 워커의 허용 목록에 없어 실행하지 "
-                    "않습니다(app.queue.JOB_FUNCTIONS, WORKER_JOB_ALLOWLIST).")
-        return None
-
-    @property
-    def func(self) -> Any:
-        """The job's function, imported only when the allowlist names it."""
-        reason = self.refusal()
-        if reason is not None:
-            self.retries_left = 0  # it would be refused again
-            raise JobNotAllowed(reason)
-        return super().func
-
-    @property
-    def success_callback(self) -> Any:
-        """RQ's success callback, only when allowed (else none)."""
-        return super().success_callback if self._allows(self._success_callback_name) else None
-
-    @property
-    def failure_callback(self) -> Any:
-        """RQ's failure callback, only when allowed (else none)."""
-        return super().failure_callback if self._allows(self._failure_callback_name) else None
-
-    @property
-    def stopped_callback(self) -> Any:
-        """RQ's stopped callback, only when allowed (else none)."""
-        return super().stopped_callback if self._allows(self._stopped_callback_name) else None
-
-    def _allows(self, name: str | None) -> bool:
-        return not name or name in self.allowed
-
-
-def allowlisted_job_class(extra: Iterable[str] | str = ()) -> type[AllowlistedJob]:
-    """The job class of a worker that runs Mailroom's job functions plus ``extra`` (dotted
-    names, or one comma-separated string of them)."""
-    names = extra.split(",") if isinstance(extra, str) else extra
-    allowed = frozenset((*JOB_FUNCTIONS, *(name.strip() for name in names if name.strip())))
-    return type("AllowlistedJob", (AllowlistedJob,), {"allowed": allowed})
 
 
 class AppWorker(Worker):
@@ -111,8 +55,35 @@ class AppWorker(Worker):
             args = ([q.name if isinstance(q, Queue) else q for q in _as_list(args[0])],
                     *args[1:])
         super().__init__(*args, **kwargs)
+        # Redis going away for a while (a restart, a failover) is waited out, not fatal.
+        patient(self.connection, app)
+        patient(queues(app).connection, app)
         self._scheduler_child: Any = None
         self._inline_job: str | None = None
+
+    def maintain_heartbeats(self, job: Job, execution: Any) -> None:
+        """RQ's heartbeats while a horse works; a Redis that is away is logged, not fatal:
+        the horse needs only the database and the relay (RQ would end the worker here, and
+        the horse with it, mid-send)."""
+        try:
+            super().maintain_heartbeats(job, execution)
+        except RedisError as exc:
+            self.log.warning("heartbeat for job %s not written (Redis: %s); the send goes on",
+                             job.id, exc)
+
+    def handle_warm_shutdown_request(self) -> None:
+        """A warm shutdown (SIGTERM: a deploy): the job under way stops between two
+        messages, hands its task back to the queue and the worker exits at once."""
+        super().handle_warm_shutdown_request()
+        request_shutdown()  # a job running in this process
+        if self.horse_pid:
+            os.kill(self.horse_pid, signal.SIGTERM)  # the horse's handler: the same request
+
+    def setup_work_horse_signals(self) -> None:
+        """In the horse: SIGTERM (its worker's warm shutdown, or its worker's death) stops
+        the job between two messages instead of killing it mid-message."""
+        super().setup_work_horse_signals()
+        signal.signal(signal.SIGTERM, lambda signum, frame: request_shutdown())
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         """A send to a few recipients (``meta["inline"]``, set by TaskService) runs here, in
@@ -121,15 +92,27 @@ class AppWorker(Worker):
         compiled again; docs/BENCHMARKS.md). Anything else gets a work horse."""
         if not job.meta.get(INLINE):
             super().execute_job(job, queue)
-            return
-        execution = self.prepare_execution(job)
-        self._inline_job = job.id
+        else:
+            execution = self.prepare_execution(job)
+            self._inline_job = job.id
+            try:
+                with self.app.app_context(), _Heartbeats(self, job, execution):
+                    self.perform_job(job, queue, execution)
+            finally:
+                self._inline_job = None
+            self.set_state(WorkerStatus.IDLE)
+        self._resubmit_if_handed_back(job)
+
+    def _resubmit_if_handed_back(self, job: Job) -> None:
+        """A task the job handed back (its run stopped for this worker's shutdown) goes to
+        the front of its queue now, for the next or another worker to go on at once."""
+        from app.tasks.reconcile import resubmit_if_waiting
+
         try:
-            with self.app.app_context(), _Heartbeats(self, job, execution):
-                self.perform_job(job, queue, execution)
-        finally:
-            self._inline_job = None
-        self.set_state(WorkerStatus.IDLE)
+            with self.app.app_context():
+                resubmit_if_waiting(job.id, at_front=True)
+        except (RedisError, SQLAlchemyError) as exc:  # the reconciler puts it back later
+            self.log.warning("task of job %s not put back at once: %s", job.id, exc)
 
     def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
         """A stop-job command (or a forced shutdown): kill the work horse; a job running in
@@ -149,8 +132,8 @@ class AppWorker(Worker):
         from app.extensions import db
 
         # A horse whose worker died would go on sending while another worker resumes the
-        # task: it goes too, and its in-flight recipient is settled as unknown.
-        die_with_parent(signal.SIGKILL, parent=self.pid)
+        # task: it stops too, between two messages (SIGTERM: setup_work_horse_signals).
+        die_with_parent(signal.SIGTERM, parent=self.pid)
         with self.app.app_context():
             # Pooled connections were opened by the parent; never share them across a fork.
             db.engine.dispose(close=False)
@@ -161,8 +144,11 @@ class AppWorker(Worker):
         super().handle_job_failure(job, queue, **kwargs)
         from app.tasks.reconcile import reconcile_failed_job
 
-        with self.app.app_context():
-            reconcile_failed_job(job, kwargs.get("exc_string", ""))
+        try:
+            with self.app.app_context():
+                reconcile_failed_job(job, kwargs.get("exc_string", ""))
+        except SQLAlchemyError as exc:  # the database is away: the reconciler mends it later
+            self.log.warning("task of job %s not updated after its failure: %s", job.id, exc)
 
     def _start_scheduler(self, burst: bool = False, *args: Any, **kwargs: Any) -> None:
         """``--with-scheduler`` from RQ's CLI: our scheduler process, restarted when it dies."""

@@ -13,8 +13,9 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.scheduler import RQScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.queue import SERIALIZER, queues
+from app.queue import SERIALIZER, patient, queues
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class SchedulerLoop:
     def __init__(self, app: Flask) -> None:
         self.app = app
         queue_set = queues(app)
+        patient(queue_set.connection, app)
         config = app.config
         self.scheduler = AppScheduler([q.name for q in queue_set.ordered()],
                                       connection=queue_set.connection, interval=1,
@@ -116,6 +118,11 @@ class SchedulerLoop:
                 self._reconciler = Reconciler(queues(self.app))
             try:
                 counts = self._reconciler.run_once()
+            except SQLAlchemyError as exc:
+                # The database is away: due jobs still move (Redis alone); mend later.
+                log.warning("reconciler: the database is unavailable (%s); next pass later",
+                            str(exc).splitlines()[0][:200])
+                return
             finally:
                 db.session.remove()
         if any(counts.values()):

@@ -14,7 +14,7 @@ from rq.job import Job
 
 from app.devstack import wait_until
 from app.queue import JOB_FUNCTIONS, SERIALIZER
-from app.worker.rqworker import JobNotAllowed, allowlisted_job_class
+from app.worker.allowlist import JobNotAllowed, allowlisted_job_class
 
 CANARY = "tests.security.allowlist_canary.run"
 

@@ -289,9 +289,11 @@ def test_a_send_through_an_impostor_fails_with_the_reason(app: Flask, impostor: 
     assert done.attempts == 2  # retried once (TASK_RETRY_INTERVALS), then given up
     with app.app_context():
         rows = db.session.scalars(db.select(Delivery).filter_by(task_id=task_id)).all()
-        # Not sent, not refused by anyone: a resend after the relay is fixed mails them.
-        assert {row.status for row in rows} == {"pending"}
-        assert any("인증서를 확인할 수 없어" in (row.error or "") for row in rows)
+        # Not sent: when the retries ran out each was settled with the reason, and is
+        # offered for a resend (``which=failed``) once the relay is fixed.
+        assert {row.status for row in rows} == {"refused"}
+        assert all("보내지 못했습니다" in (row.error or "") and "인증서를 확인할 수 없어"
+                   in (row.error or "") for row in rows)
     assert impostor.wire.auths == [] and not impostor.wire.saw_password()
     assert impostor.handler.count() == 0
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.extensions import db
-from app.mail.pool import claim_batch
+from app.mail.claims import claim_batch
 from app.models import Delivery, Task
 
 
