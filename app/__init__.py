@@ -45,8 +45,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         return redirect(url_for("mail_ui.send_mail"))
 
     app.after_request(_security_headers)
-    from app import security
+    from app import errors, security
 
+    errors.register(app)  # a database outage answers 503, never 500
     security.register(app)
     return app
 

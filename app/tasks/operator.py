@@ -8,18 +8,22 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis import Redis
+from redis.exceptions import ResponseError
 from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
-from rq.scheduler import RQScheduler
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+from rq.utils import utcparse
 
 from app.extensions import db
-from app.models import Delivery, Task
+from app.models import Task
 from app.models.task import FINISHED, QUEUED, RUNNING, UNFINISHED
 from app.models.types import utcnow
 from app.queue import SERIALIZER, QueueSet, fetch_job
+from app.tasks import inflight
 from app.tasks.progress import publish_task_id
-from app.tasks.service import submit_job
+from app.tasks.submit import submit_job
 
 DELETED_LOG = "운영자가 작업을 지웠습니다."
 
@@ -58,15 +62,47 @@ def live_workers(queue_set: QueueSet) -> list[dict[str, Any]]:
     return found
 
 
-def scheduler_holder(queue_set: QueueSet) -> dict[str, Any] | None:
-    """The scheduler that holds the lock of ``high``, with its pid and host."""
-    name = queue_set.connection.get(RQScheduler.get_locking_key("high"))
-    if not name:
+def _scheduler_row(connection: Redis, name: str) -> dict[str, Any] | None:
+    """A registered scheduler as RQ keeps it (its hash lives ``interval + 60`` s past its last
+    heartbeat), or None when it has none any more."""
+    try:
+        data = connection.hgetall(SCHEDULER_KEY_TEMPLATE % name)
+    except ResponseError:  # not a scheduler's hash
         return None
-    data = queue_set.connection.hgetall(f"rq:scheduler:{name.decode()}")
+    if not data:
+        return None
     info = {k.decode(): v.decode() for k, v in data.items()}
-    return {"name": name.decode(), "hostname": info.get("hostname", ""),
-            "pid": info.get("pid", ""), "last_heartbeat": info.get("last_heartbeat", "")}
+    try:
+        beat = utcparse(info["last_heartbeat"]) if info.get("last_heartbeat") else None
+    except ValueError:
+        beat = None
+    pid = int(info["pid"]) if info.get("pid", "").isdigit() else None
+    return {"name": name, "hostname": info.get("hostname", ""), "pid": pid,
+            "last_heartbeat": beat, "alive": _pid_alive(info.get("hostname"), pid),
+            "locks": []}
+
+
+def scheduler_state(queue_set: QueueSet, scheduled: int) -> dict[str, Any]:
+    """Who holds each queue's scheduler lock, the schedulers registered, and whether the
+    lock is missing while a scheduler runs or ``scheduled`` reservations wait."""
+    connection = queue_set.connection
+    prefix = SCHEDULER_KEY_TEMPLATE % ""
+    names = {key.decode()[len(prefix):] for key in connection.scan_iter(match=prefix + "*")}
+    rows = {name: row for name in sorted(names) if (row := _scheduler_row(connection, name))}
+    locks = []
+    for queue in queue_set.ordered():
+        holder = connection.get(RQScheduler.get_locking_key(queue.name))
+        name = holder.decode() if holder else None
+        locks.append({"queue": queue.name, "holder": name})
+        if name and name not in rows and (row := _scheduler_row(connection, name)):
+            rows[name] = row
+        if name in rows:
+            rows[name]["locks"].append(queue.name)
+    unheld = [lock["queue"] for lock in locks if lock["holder"] is None]
+    holders = [row for row in rows.values() if row["locks"]]
+    return {"locks": locks, "schedulers": list(rows.values()), "unheld": unheld,
+            "holder": holders[0] if holders else None, "scheduled": scheduled,
+            "stuck": bool(unheld) and (bool(rows) or scheduled > 0)}
 
 
 def _job_row(queue_set: QueueSet, job_id: str, kind: str) -> dict[str, Any]:
@@ -105,8 +141,9 @@ def overview(queue_set: QueueSet) -> dict[str, Any]:
             row = _job_row(queue_set, job_id, "abandoned")
             if row["info"] not in alive:
                 jobs.append(row)
-    return {"queues": queues, "workers": workers, "scheduler": scheduler_holder(queue_set),
-            "jobs": jobs, "now": datetime.now(UTC)}
+    scheduler = scheduler_state(queue_set, sum(q["scheduled"] for q in queues))
+    return {"queues": queues, "workers": workers, "scheduler": scheduler, "jobs": jobs,
+            "now": datetime.now(UTC)}
 
 
 def _forget(queue_set: QueueSet, job_id: str, delete: bool) -> None:
@@ -129,7 +166,7 @@ def requeue(queue_set: QueueSet, job_id: str) -> bool:
     task = db.session.get(Task, int(job_id)) if job_id.isdigit() else None
     if task is None or task.job_func is None:
         return False
-    Delivery.settle_claims(task.id)
+    inflight.settle_claims(queue_set.connection, task.id)
     moved = db.session.execute(
         db.update(Task).where(Task.id == task.id, Task.status.in_((FINISHED, RUNNING)))
         .values(status=QUEUED, failed=False, finished_at=None, log=None,
@@ -149,7 +186,7 @@ def delete(queue_set: QueueSet, job_id: str) -> None:
     _forget(queue_set, job_id, delete=True)
     task = db.session.get(Task, int(job_id)) if job_id.isdigit() else None
     if task is not None and task.status in UNFINISHED:
-        Delivery.settle_claims(task.id)
+        inflight.settle_claims(queue_set.connection, task.id)
         task.sync_delivery_counts()
         task.end(FINISHED, failed=True, log=DELETED_LOG)
         db.session.commit()

@@ -1,9 +1,11 @@
 """The operator view: admins only (404 for everyone else); live workers, the scheduler's
 holder, and the jobs that need a decision — a worker killed with SIGKILL leaves the view
-and its job shows as abandoned."""
+and its job shows as abandoned; a scheduler that cannot hold its lock is called out."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from redis import Redis
 from rq import SimpleWorker
 
 from app.devstack import wait_until
+from app.models.types import utcnow
 from app.queue import SERIALIZER, queues
 from app.tasks.service import TaskService
 from tests import jobs
@@ -82,3 +85,49 @@ def test_a_failed_job_can_be_requeued(app: Flask, admin: FlaskClient, redis_conn
     assert (task(app, task_id).status, task(app, task_id).failed) == ("queued", False)
     with app.app_context():
         assert str(task_id) in queues()["default"].job_ids
+
+
+KOREAN_TIME = r"\d{4}년\d{2}월\d{2}일 \d{2}시 \d{2}분 \d{2}초"
+STUCK = "스케줄러가 잠금을 잡지 못하고 있습니다: 예약이 제때 나가지 않을 수 있습니다."
+
+
+def admin_page(admin: FlaskClient) -> str:
+    return admin.get("/admin/").get_data(as_text=True)
+
+
+def test_a_scheduler_that_cannot_hold_its_lock_is_called_out(
+        app: Flask, admin: FlaskClient, start_worker: Any, redis_conn: Redis) -> None:
+    """Redis refusing writes (full, noeviction): the running scheduler's lock lapses and the
+    view says so; once memory frees it holds the lock again and the warning goes."""
+    start_worker({"SCHEDULER_LOCK_SECONDS": "3"})
+    page = wait_until(lambda: (lambda p: p if "잠금을 가진 스케줄러:" in p else None)(
+        admin_page(admin)), 20, "the scheduler to hold its lock")
+    assert STUCK not in page
+    assert re.search(r"마지막 신호 " + KOREAN_TIME + r"\)", page), "heartbeat in Korean"
+    assert 'data-queue="high" data-holder=""' not in page
+    policy = redis_conn.config_get("maxmemory-policy")["maxmemory-policy"]
+    redis_conn.config_set("maxmemory-policy", "noeviction")
+    redis_conn.config_set("maxmemory", "1")  # every write refused from now on
+    try:
+        page = wait_until(lambda: (lambda p: p if STUCK in p else None)(admin_page(admin)),
+                          30, "the view to say the lock lapsed")
+        assert 'data-queue="high" data-holder=""' in page
+        assert "잠금을 가진 스케줄러가 없습니다." in page
+        assert re.search(r'data-scheduler="[0-9a-f]+"', page), "the scheduler still registered"
+    finally:
+        redis_conn.config_set("maxmemory", "0")
+        redis_conn.config_set("maxmemory-policy", policy)
+    page = wait_until(lambda: (lambda p: p if STUCK not in p and "잠금을 가진 스케줄러:" in p
+                                else None)(admin_page(admin)), 30, "the lock taken again")
+    assert 'data-queue="high" data-holder=""' not in page
+
+
+def test_reservations_waiting_with_no_scheduler_are_called_out(
+        app: Flask, admin: FlaskClient, redis_conn: Redis) -> None:
+    assert STUCK not in admin_page(admin)  # nothing waits and no scheduler runs: no alarm
+    when = utcnow() + timedelta(hours=1)
+    with app.app_context():
+        TaskService("root").reserve_task(when, jobs.fails, "later", description="later")
+    page = admin_page(admin)
+    assert STUCK in page and "기다리는 예약 1건" in page
+    assert "등록된 스케줄러가 없습니다." in page

@@ -1,5 +1,7 @@
 // Live task alerts: polls /notifications?since=… and moves progress bars; ticks the
 // reservation countdowns every second from remaining_seconds (never from string compares).
+// When the server cannot answer (503, offline) it waits Retry-After, or backs off, and says
+// so in #poll-status. The controls on the alerts live in controls.js.
 (function () {
   'use strict';
 
@@ -172,10 +174,18 @@
 
   // --- polling ---------------------------------------------------------------------
 
+  const MAX_BACKOFF_MS = 30000;
+  const MAX_RETRY_AFTER_MS = 300000;
+  let failures = 0;
+
   function handle(notification, receivedAt) {
     switch (notification.name) {
       case 'task_progress':
-        notification.data.forEach(setTaskProgress);
+        notification.data.forEach(function (entry) {
+          setTaskProgress(entry);
+          // controls.js keeps a pause or cancel that is under way in step with the task.
+          document.dispatchEvent(new CustomEvent('mailroom:task-progress', { detail: entry }));
+        });
         break;
       case 'task_reserve':
         setTaskReserve(notification.data, receivedAt);
@@ -185,9 +195,32 @@
     }
   }
 
+  function showPollTrouble(trouble) {
+    const status = byId('poll-status');
+    if (status) {
+      status.textContent = trouble ? '잠시 연결할 수 없습니다. 다시 시도합니다…' : '';
+    }
+  }
+
+  // The wait before the next poll: the interval while answers come; after a failure the
+  // server's Retry-After, else the interval doubled per failure up to 30 s.
+  function nextDelay(response) {
+    if (response && response.ok) {
+      failures = 0;
+      return pollMs;
+    }
+    failures += 1;
+    const retryAfter = response ? parseFloat(response.headers.get('Retry-After')) : NaN;
+    if (retryAfter > 0) {
+      return Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS);
+    }
+    return Math.min(pollMs * Math.pow(2, failures - 1), MAX_BACKOFF_MS);
+  }
+
   async function poll() {
+    let response = null;
     try {
-      const response = await fetch(url + '?since=' + encodeURIComponent(since), {
+      response = await fetch(url + '?since=' + encodeURIComponent(since), {
         headers: { Accept: 'application/json' },
         credentials: 'same-origin',
       });
@@ -200,52 +233,15 @@
         }
       }
     } catch (error) {
-      // Offline for a moment: the next poll catches up.
+      response = null;  // offline, or not our JSON (a sign-in page): try again later
     } finally {
+      showPollTrouble(!(response && response.ok));
       clearTimeout(pollTimer);
-      pollTimer = setTimeout(poll, pollMs);
+      pollTimer = setTimeout(poll, nextDelay(response));
     }
   }
 
-  // --- task controls (cancel, send now, …) without leaving the page ------------------
-
-  function showMessage(category, message) {
-    const main = document.querySelector('main');
-    const alert = document.createElement('div');
-    alert.className = 'alert alert-' + category + ' alert-dismissible fade show flash';
-    alert.setAttribute('role', 'alert');
-    alert.textContent = message;
-    const close = document.createElement('button');
-    close.type = 'button';
-    close.className = 'btn-close';
-    close.setAttribute('data-bs-dismiss', 'alert');
-    close.setAttribute('aria-label', '닫기');
-    alert.appendChild(close);
-    main.insertBefore(alert, main.firstChild);
-  }
-
-  async function submitControl(event) {
-    const form = event.target;
-    if (!form.matches || !form.matches('form.link-form[data-live]')) {
-      return;
-    }
-    event.preventDefault();
-    form.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
-    try {
-      const response = await fetch(form.action, {
-        method: 'POST',
-        body: new FormData(form),
-        headers: { Accept: 'application/json' },
-        credentials: 'same-origin',
-      });
-      const answer = await response.json();
-      showMessage(answer.category, answer.message);
-    } catch (error) {
-      form.submit();  // the plain form still works
-      return;
-    } finally {
-      form.querySelectorAll('button').forEach(function (b) { b.disabled = false; });
-    }
+  function pollNow() {
     clearTimeout(pollTimer);
     poll();
   }
@@ -270,7 +266,7 @@
   }
 
   fillTimezone();
-  document.addEventListener('submit', submitControl);
+  document.addEventListener('mailroom:poll', pollNow);  // a control changed a task
   startCountdowns();
   poll();
 }());

@@ -1,5 +1,6 @@
 // The task detail page: while the task is unfinished, poll its recipients and update each
-// row's outcome in place (no reload); stop once it has ended.
+// row's outcome in place (no reload); stop once it has ended. A failed poll (503, offline)
+// waits Retry-After, else twice as long as the last, up to 30 s.
 (function () {
   'use strict';
 
@@ -9,6 +10,12 @@
     return;
   }
   const pollMs = Math.max(0.5, parseFloat(document.body.dataset.pollSeconds) || 2) * 1000;
+  let delayMs = pollMs;
+
+  function backOff(response) {
+    const retryAfter = response ? parseFloat(response.headers.get('Retry-After')) : NaN;
+    delayMs = retryAfter > 0 ? Math.min(retryAfter * 1000, 300000) : Math.min(delayMs * 2, 30000);
+  }
 
   function update(answer) {
     const rows = new Map();
@@ -41,12 +48,15 @@
         const answer = await response.json();
         update(answer);
         unfinished = answer.unfinished;
+        delayMs = pollMs;
+      } else {
+        backOff(response);
       }
     } catch (error) {
-      // Offline for a moment: the next poll catches up.
+      backOff(null);  // offline for a moment: a later poll catches up
     }
     if (unfinished) {
-      setTimeout(poll, pollMs);
+      setTimeout(poll, delayMs);
     } else {
       window.location.reload();  // the final counts and the resend buttons
     }
