@@ -1,14 +1,19 @@
 """The integration tier's workers also run the job functions of ``tests/jobs.py`` and
-``tests/jobs_cancel.py``: a worker runs only an allowlist (app/worker/rqworker.py)."""
+``tests/jobs_cancel.py``: a worker runs only an allowlist (app/worker/rqworker.py). Shared
+fixtures of the fault tests: ``own_redis``."""
 
 from __future__ import annotations
 
 import inspect
+import os
+import signal
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from app.devstack import RedisServer
 from tests import jobs, jobs_cancel
 
 
@@ -27,3 +32,14 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     """The shared overrides, plus the test job functions on the workers' allowlist."""
     app_config["WORKER_JOB_ALLOWLIST"] = TEST_JOBS
     return app_config
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server this test may kill, pause, fill and restart (empty, on the same port
+    with the same password: ``own_redis.start()`` again)."""
+    server = RedisServer().start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        os.kill(server.process.pid, signal.SIGCONT)
+    server.stop()

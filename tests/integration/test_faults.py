@@ -12,7 +12,6 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,16 +43,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any,
     if postgres_url is None:
         skip_or_fail("PostgreSQL pass: set TEST_DATABASE_URL to a server (CI does)")
     return postgres_url
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server this test may kill, pause and restart (empty)."""
-    server = RedisServer().start()
-    yield server
-    if server.process is not None and server.process.poll() is None:
-        os.kill(server.process.pid, signal.SIGCONT)
-    server.stop()
 
 
 @pytest.fixture
