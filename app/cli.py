@@ -28,7 +28,7 @@ def create_user(username: str, password: str, admin: bool = False,
     check_password(password, username, current_app.config["PASSWORD_MIN_LENGTH"])
     user = User(username=username, is_admin=admin,
                 display_name=(display_name or "").strip()[:128] or None)
-    user.set_password(password)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.commit()
     return user
@@ -61,7 +61,7 @@ def set_password_command(name: str, password: str) -> None:
         check_password(password, name, current_app.config["PASSWORD_MIN_LENGTH"])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    user.set_password(password)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.commit()
     click.echo(f"new password for {name}; its sessions have ended")
 

@@ -46,6 +46,8 @@ def security(get: Any) -> dict[str, Any]:
         "RATELIMIT_PREVIEW": get("RATELIMIT_PREVIEW", "120 per minute"),
         "RATELIMIT_TEMPLATES": get("RATELIMIT_TEMPLATES", "60 per minute"),
         "PASSWORD_MIN_LENGTH": int(get("PASSWORD_MIN_LENGTH", "12")),
+        # werkzeug's hash for new passwords (the tests use a fast one: never in production).
+        "PASSWORD_HASH_METHOD": get("PASSWORD_HASH_METHOD", "scrypt"),
     }
 
 

@@ -123,6 +123,8 @@ def app_config(database_url: str, redis_conn: Redis, redis_server: RedisServer,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens: a test that sends mail passes its sink
         "WORKER_PROCESSES": 1,  # per worker.py (the default is 2): tests that need two say so
+        # A password check costs 0.12 s with scrypt: a few hundred sign-ins a run.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "OUTBOX_DIR": None,
     }
 

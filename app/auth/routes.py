@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
@@ -18,8 +19,10 @@ from app.extensions import db, limiter, login_manager
 from app.models import User
 
 BAD_LOGIN = "아이디 또는 비밀번호가 올바르지 않습니다."
-# Checked against when the user is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-password")
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the user is unknown, so both failures take the same time."""
+    return generate_password_hash("not-a-password", method=method)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "로그인이 필요합니다."
@@ -113,7 +116,8 @@ def login() -> Response | str:
         if user is not None and user.check_password(form.password.data):
             return _sign_in(user)
         if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
+            check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]),
+                                form.password.data)
     if request.method == "POST":
         g.login_failed = True
         flash(BAD_LOGIN, "danger")

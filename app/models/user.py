@@ -35,11 +35,12 @@ class User(UserMixin, db.Model):
         """Every session signed in so far stops working (logout, a new password)."""
         self.session_version = (self.session_version or 0) + 1
 
-    def set_password(self, password: str) -> None:
-        """Store a salted hash of ``password`` (ending the sessions of the old one)."""
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        """Store a salted hash of ``password`` made with ``method`` (werkzeug's; the config's
+        ``PASSWORD_HASH_METHOD``), ending the sessions of the old one."""
         if self.password_hash:
             self.end_sessions()
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """True when ``password`` matches the stored hash."""

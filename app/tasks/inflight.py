@@ -18,7 +18,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from app.models import Delivery
-from app.models.task import DELIVERED, PENDING, REFUSED, UNKNOWN
+from app.models.task import DELIVERED, PENDING, REFUSED, SENDING, UNKNOWN
 
 log = logging.getLogger(__name__)
 KEEP_SECONDS = 7 * 86400
@@ -57,10 +57,10 @@ class Ledger:
 
     def written(self, delivery_ids: list[int]) -> None:
         """These outcomes are in the database now: their entries can go."""
-        self._answers = {k: v for k, v in self._answers.items()
-                         if int(k) not in set(delivery_ids)}
         if not delivery_ids:
             return
+        written = {str(delivery_id) for delivery_id in delivery_ids}
+        self._answers = {k: v for k, v in self._answers.items() if k not in written}
         try:
             self.connection.hdel(self.key, *delivery_ids)
         except RedisError as exc:  # a stale entry only names a row that is settled already
@@ -71,14 +71,21 @@ def settle_claims(connection: Redis, task_id: int) -> int:
     """Claims no run will confirm any more: answered ones get their answer, begun ones are
     ``unknown``, the rest go back to ``pending``; then the ledger is dropped. With no
     readable ledger, every claim is ``unknown``. How many claims there were."""
+    if not Delivery.count(task_id, SENDING):  # the usual end of a run: nothing to read
+        _drop(connection, task_id)
+        return 0
     entries = read(connection, task_id)
     settled = Delivery.settle_claims(task_id, entries)
     if entries is not None:
-        try:
-            connection.delete(ledger_key(task_id))
-        except RedisError:
-            pass  # the next run's open() takes the key over
+        _drop(connection, task_id)
     return settled
+
+
+def _drop(connection: Redis, task_id: int) -> None:
+    try:
+        connection.delete(ledger_key(task_id))
+    except RedisError:
+        pass  # the next run's open() takes the key over
 
 
 def read(connection: Redis, task_id: int) -> dict[int, str] | None:

@@ -44,7 +44,7 @@ __all__ = ["QUEUE_FULL", "EnqueueError", "QueueFull", "TaskService", "retry_poli
            "submit_job"]
 log = logging.getLogger(__name__)
 RESERVE_QUEUE = "high"  # reservations jump ahead of sends that were queued meanwhile
-ANSWER_SECONDS = 0.8  # a pause or cancel answers within about this, done or "asked"
+ANSWER_SECONDS = 0.6  # a pause or cancel answers within about this, done or "asked"
 
 
 class TaskService:

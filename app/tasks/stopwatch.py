@@ -5,7 +5,6 @@ task, or the worker shutting down (a deploy) — with the reason kept for the jo
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from flask import Flask
@@ -17,7 +16,6 @@ from app.models.task import RUNNING
 from app.tasks.errors import CancelRequested, PauseRequested, ShutdownRequested, Superseded
 from app.tasks.patience import database_gone
 
-log = logging.getLogger(__name__)
 # Set from a signal handler (the worker's warm shutdown): a plain flag, never a lock.
 _shutdown = {"requested": False}
 

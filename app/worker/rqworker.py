@@ -18,7 +18,7 @@ from rq.worker import WorkerStatus
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.queue import INLINE, SERIALIZER, patient, queues
-from app.tasks.stopwatch import request_shutdown
+from app.tasks.stopwatch import request_shutdown, shutdown_requested
 from app.worker.allowlist import allowlisted_job_class
 from app.worker.lifeline import die_with_parent
 
@@ -108,6 +108,8 @@ class AppWorker(Worker):
         the front of its queue now, for the next or another worker to go on at once."""
         from app.tasks.reconcile import resubmit_if_waiting
 
+        if not shutdown_requested():
+            return  # only a shutdown hands a task back
         try:
             with self.app.app_context():
                 resubmit_if_waiting(job.id, at_front=True)

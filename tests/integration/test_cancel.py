@@ -123,8 +123,10 @@ def test_cancel_queued_send_never_runs(app: Flask, signed_in: FlaskClient, smtp_
     assert task(app, row.id).status == "canceled"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about processes
 def test_stop_job_fallback_for_a_job_that_does_not_listen(app: Flask, signed_in: FlaskClient,
                                                           start_worker: Any) -> None:
+    app.config["CANCEL_DRAIN_SECONDS"] = 1  # the reconciler's stop-job comes sooner
     start_worker()
     with app.app_context():
         task_id = TaskService("alice").enqueue_task(stubborn, 60, description="deaf job").id

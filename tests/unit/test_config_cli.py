@@ -51,3 +51,12 @@ def test_worker_and_quota_settings_from_the_environment() -> None:
     defaults = config.load({}, "/x")
     assert (defaults["WORKER_STALE_SECONDS"], defaults["RECONCILE_INTERVAL_SECONDS"]) == (10, 2)
     assert defaults["QUOTA_RECIPIENTS_PER_DAY"] == 2000
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured(runner: Any, app: Any) -> None:
+    """The tests' fast hash is theirs alone: the default is werkzeug's scrypt."""
+    assert config.load({}, "/x")["PASSWORD_HASH_METHOD"] == "scrypt"
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    assert runner.invoke(args=["users", "create", "carol", "--password", GOOD]).exit_code == 0
+    with app.app_context():
+        assert User.by_username("carol").password_hash.startswith("scrypt:")

@@ -48,9 +48,9 @@ def test_turns_are_spaced_across_senders(redis_conn: Redis, redis_server: RedisS
     assert all(b - a >= 50_000 for a, b in zip(slots, slots[1:], strict=False))
 
 
-def test_a_second_keeps_one_slot_of_headroom(redis_conn: Redis,
-                                             redis_server: RedisServer) -> None:
-    """Turns at 20/s are 1/19 s apart: a message reaches the relay a little after its turn,
+def test_a_second_keeps_a_tenth_of_headroom(redis_conn: Redis,
+                                            redis_server: RedisServer) -> None:
+    """Turns at 20/s are 55 ms apart: a message reaches the relay a little after its turn,
     and turns exactly 1/20 s apart showed as 21-22 in some second at the relay."""
     rate = SendRate(redis_server.url, 20)
     go = threading.Event()
@@ -58,4 +58,4 @@ def test_a_second_keeps_one_slot_of_headroom(redis_conn: Redis,
     for _ in range(4):
         assert rate.wait_turn(go)
         slots.append(int(redis_conn.get(PACE_KEY)))
-    assert all(b - a >= 1_000_000 // 19 for a, b in zip(slots, slots[1:], strict=False))
+    assert all(b - a >= 55_000 for a, b in zip(slots, slots[1:], strict=False))
