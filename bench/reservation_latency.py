@@ -24,9 +24,8 @@ from app import create_app  # noqa: E402
 from app.cli import create_user  # noqa: E402
 from app.devstack import RedisServer, start_smtp_sink, stop_process, wait_until  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.mail.jobs import send_mail  # noqa: E402
-from app.tasks.service import TaskService  # noqa: E402
-from tests.sink import RecordingHandler  # noqa: E402
+from app.tasks.service import Mailing, TaskService  # noqa: E402
+from tests.support.sink import RecordingHandler  # noqa: E402
 
 ROUNDS = 5
 
@@ -64,12 +63,11 @@ def main() -> None:
                 service = TaskService("bench")
                 for i in range(ROUNDS):
                     target = datetime.fromtimestamp(math.ceil(time.time()) + 3, UTC)
-                    service.reserve_task(target, send_mail, "welcome", "bench",
-                                         recipients=[f"r{i}@example.com"], description="bench")
+                    service.send(Mailing.named("welcome", "bench", [f"r{i}@example.com"]),
+                                 target)
                     late.append(arrival(handler, f"r{i}@example.com") - target.timestamp())
                     asked = time.time()
-                    service.enqueue_task(send_mail, "welcome", "bench",
-                                         recipients=[f"n{i}@example.com"], description="bench")
+                    service.send(Mailing.named("welcome", "bench", [f"n{i}@example.com"]))
                     now_.append(arrival(handler, f"n{i}@example.com") - asked)
         finally:
             stop_process(worker, timeout=15)

@@ -140,14 +140,12 @@ class Stack:
         wait_until(lambda: len(Worker.all(connection=connection)) > before, 30, "a worker")
 
     def send(self, recipients: list[str], username: str = "bench") -> int:
-        from app.mail.jobs import send_mail
-        from app.tasks.service import TaskService
+        from app.tasks.service import Mailing, TaskService
 
         with self.app.app_context():
             _account(username)  # a send is signed with its account's id
-            return TaskService(username).enqueue_task(
-                send_mail, "welcome", username, recipients=recipients, timeout=3600,
-                description=f"bench {len(recipients)}").id
+            return TaskService(username).send(Mailing.named("welcome", username,
+                                                            recipients)).id
 
     def stop(self) -> None:
         for worker in self.workers:

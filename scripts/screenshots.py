@@ -82,13 +82,12 @@ def _sign_in(page: Any, base: str, password: str) -> None:
 
 def _shoot_send(page: Any, base: str, app: Any) -> None:
     """The send page mid-send with a reservation, a task's detail, the operator view."""
-    from app.mail.jobs import send_mail
-    from app.tasks.service import TaskService
+    from app.tasks.service import Mailing, TaskService
 
     with app.app_context():
-        TaskService("operator").reserve_task(
-            datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5), send_mail,
-            "notice", "operator", recipients=["later@example.com"], description="공지")
+        TaskService("operator").send(
+            Mailing.named("notice", "operator", ["later@example.com"]),
+            datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5))
     page.fill("textarea[name=recipient]", "\n".join(f"user{i}@example.com" for i in range(30)))
     page.click("#send-button")
     page.wait_for_url("**/send_mail")

@@ -5,7 +5,6 @@ real worker subprocesses, and the databases (SQLite always, PostgreSQL when
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -21,22 +20,26 @@ from rq import Worker
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import config, create_app
-from app.cli import create_user
-from app.devstack import ROOT, RedisServer, start_smtp_sink, stop_process, wait_until
+from app import create_app
+from app.devstack import RedisServer, start_smtp_sink
 from app.extensions import db
-from tests.dkim_keys import can_make_keys, make_key
-from tests.procs import descendants, kill_leftovers
-from tests.sink import RecordingHandler
+from tests.support import ROOT, fresh_schema, skip_or_fail, stop_process, wait_until
+from tests.support.dkim_keys import can_make_keys, make_key
+from tests.support.flows import AuthActions
+from tests.support.procs import descendants, kill_leftovers
+from tests.support.sink import RecordingHandler
+from tests.support.workers import worker_env
 
-PASSWORD = "correct horse"
+TIERS = ("unit", "integration", "e2e")
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip with a visible reason; in CI (MAILROOM_REQUIRE_ALL) a missing part is a failure."""
-    if os.environ.get("MAILROOM_REQUIRE_ALL"):
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its tier's folder: ``pytest -m unit`` runs tests/unit alone."""
+    tests = Path(__file__).parent
+    for item in items:
+        tier = item.path.relative_to(tests).parts[0]
+        if tier in TIERS:
+            item.add_marker(tier)
 
 
 # -- servers -------------------------------------------------------------------------------
@@ -132,15 +135,8 @@ def app_config(database_url: str, redis_conn: Redis, redis_server: RedisServer,
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """An app on a fresh, empty schema."""
-    app = create_app(app_config)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    with fresh_schema(create_app(app_config)) as made:
+        yield made
 
 
 @pytest.fixture
@@ -169,35 +165,6 @@ def runner(app: Flask) -> Any:
     return app.test_cli_runner()
 
 
-def csrf_token(client: FlaskClient, path: str = "/auth/login") -> str:
-    """The CSRF token a page's form carries."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html)
-    assert match, f"no csrf token on {path}"
-    return match.group(1)
-
-
-class AuthActions:
-    """Sign in and out with the real form."""
-
-    def __init__(self, client: FlaskClient, app: Flask) -> None:
-        self._client = client
-        self._app = app
-
-    def create(self, username: str = "alice", password: str = PASSWORD) -> None:
-        with self._app.app_context():
-            create_user(username, password)
-
-    def login(self, username: str = "alice", password: str = PASSWORD) -> Any:
-        token = csrf_token(self._client)
-        return self._client.post("/auth/login", data={
-            "username": username, "password": password, "csrf_token": token})
-
-    def logout(self) -> Any:
-        token = csrf_token(self._client, "/send_mail")
-        return self._client.post("/auth/logout", data={"csrf_token": token})
-
 
 @pytest.fixture
 def auth(client: FlaskClient, app: Flask) -> AuthActions:
@@ -214,19 +181,6 @@ def signed_in(client: FlaskClient, auth: AuthActions) -> FlaskClient:
 
 
 # -- workers -------------------------------------------------------------------------------
-
-def worker_env(app: Flask) -> dict[str, str]:
-    """The test app's configuration as the environment a subprocess reads it from."""
-    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
-    for key in config.load({}, ROOT):
-        value = app.config.get(key)
-        if key.startswith(("SQLALCHEMY_", "BOOTSTRAP_")) or value is None:
-            continue
-        if isinstance(value, list):
-            value = ",".join(value)
-        env[key] = str(value).lower() if isinstance(value, bool) else str(value)
-    return env
-
 
 @pytest.fixture
 def start_worker(app: Flask, redis_conn: Redis) -> Iterator[Callable[..., subprocess.Popen]]:

@@ -13,9 +13,9 @@ from app.models.types import utcnow
 from app.tasks.decorators import (
     CancelRequested,
     ProgressReporter,
+    Run,
     TransientError,
     background_task,
-    current_task_id,
 )
 
 
@@ -40,9 +40,9 @@ def _progress_entry(task_id: int) -> dict[str, Any] | None:
 
 
 @background_task
-def returns_value(value: int) -> dict[str, object]:
+def returns_value(run: Run, value: int) -> dict[str, object]:
     """Return a result, and what the Task row and its notification said while running."""
-    task_id = current_task_id()
+    task_id = run.task_id
     task = db.session.get(Task, task_id)
     assert task is not None
     entry = _progress_entry(task_id)
@@ -53,9 +53,9 @@ def returns_value(value: int) -> dict[str, object]:
 
 
 @background_task
-def counts_to(total: int) -> dict[str, object]:
+def counts_to(run: Run, total: int) -> dict[str, object]:
     """Report progress after each unit; return the Task's and notification's progress seen."""
-    task_id = current_task_id()
+    task_id = run.task_id
     reporter = ProgressReporter(task_id, total, interval=0)
     seen: list[list[int]] = []
     for done in range(1, total + 1):
@@ -68,9 +68,9 @@ def counts_to(total: int) -> dict[str, object]:
 
 
 @background_task
-def throttled_progress() -> dict[str, object]:
+def throttled_progress(run: Run) -> dict[str, object]:
     """Report 1, 2 and 3 of 4 within one long interval: only the forced reports write."""
-    task_id = current_task_id()
+    task_id = run.task_id
     reporter = ProgressReporter(task_id, 4, interval=3600)
     seen = []
     for done, force in ((1, True), (2, False), (3, True)):
@@ -82,33 +82,33 @@ def throttled_progress() -> dict[str, object]:
 
 
 @background_task
-def fails(message: str) -> None:
+def fails(run: Run, message: str) -> None:
     """A permanent failure."""
     raise ValueError(message)
 
 
 @background_task
-def fails_transiently(message: str) -> None:
+def fails_transiently(run: Run, message: str) -> None:
     """A failure worth retrying (every time)."""
     raise TransientError(message)
 
 
 @background_task
-def cancels_itself() -> None:
+def cancels_itself(run: Run) -> None:
     """A job that saw its user's cancel request."""
     raise CancelRequested()
 
 
 @background_task
-def fails_after_cancel_request(message: str) -> None:
+def fails_after_cancel_request(run: Run, message: str) -> None:
     """The user asks to cancel, then the job fails before it noticed: it ends canceled."""
-    task_id = current_task_id()
+    task_id = run.task_id
     Task.transition(task_id, ("running",), cancel_requested_at=utcnow())
     raise ValueError(message)
 
 
 @background_task
-def writes_marker(path: str) -> str:
+def writes_marker(run: Run, path: str) -> str:
     """Leave a file behind: proof that the body ran."""
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("ran")
@@ -116,6 +116,6 @@ def writes_marker(path: str) -> str:
 
 
 @background_task
-def where_am_i() -> dict[str, int]:
+def where_am_i(run: Run) -> dict[str, int]:
     """The process a job ran in (a send's inline/fork choice depends on its recipients)."""
     return {"pid": os.getpid()}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from app.tasks.decorators import background_task
+from app.tasks.decorators import Run, background_task
 
 
 @background_task
-def stubborn(seconds: float) -> str:
+def stubborn(run: Run, seconds: float) -> str:
     """Busy for ``seconds``, deaf to cancel requests."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -5,22 +5,21 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from app.admin import bp
+from app.admin import bp, rqview
 from app.queue import queues
-from app.tasks import operator
 
 
 @bp.get("/")
 def index() -> str:
     """Queues with depth, live workers, the scheduler's holder, scheduled, failed and
     abandoned jobs."""
-    return render_template("admin/index.html", **operator.overview(queues()))
+    return render_template("admin/index.html", **rqview.overview(queues()))
 
 
 @bp.post("/jobs/<id:job_id>/requeue")
 def requeue(job_id: int) -> Response:
     """Run a failed or abandoned task again for its recipients still pending."""
-    if operator.requeue(queues(), str(job_id)):
+    if rqview.requeue(queues(), str(job_id)):
         flash(f"작업 {job_id}을(를) 다시 대기열에 넣었습니다.", "success")
     else:
         flash(f"작업 {job_id}은(는) 다시 넣을 수 없습니다.", "danger")
@@ -30,6 +29,6 @@ def requeue(job_id: int) -> Response:
 @bp.post("/jobs/<id:job_id>/delete")
 def delete(job_id: int) -> Response:
     """Delete a job from Redis (its unfinished Task ends failed)."""
-    operator.delete(queues(), str(job_id))
+    rqview.delete(queues(), str(job_id))
     flash(f"작업 {job_id}을(를) 지웠습니다.", "success")
     return redirect(url_for("admin.index"))

@@ -41,11 +41,10 @@ from app.queue import queues
 from app.tasks import inflight
 from app.tasks.decorators import (
     ProgressReporter,
+    Run,
     StopWatch,
     TransientError,
     background_task,
-    current_attempt,
-    current_task_id,
 )
 from app.tasks.patience import database_gone
 from app.tasks.quota import QuotaExceeded, charge_at_start
@@ -138,10 +137,13 @@ class Composer:
 
 
 @background_task
-def send_mail(template_name: str, owner: str) -> dict[str, Any]:
-    """Send ``template_name`` to each pending recipient of the task, stopping between two
-    messages on every connection once the user cancels, pauses, or the worker shuts down."""
-    task_id = current_task_id()
+def send_mail(run: Run, legacy_template: str | None = None,
+              legacy_owner: str | None = None) -> dict[str, Any]:
+    """Send the task's template to each of its pending recipients, stopping between two
+    messages on every connection once the user cancels, pauses, or the worker shuts down.
+    Everything comes from the Task row (a task made before that named its built-in
+    template and owner as arguments: ``legacy_*``)."""
+    task_id = run.task_id
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     prewarm()  # a render process loads while the run gets ready
     # A crashed run's claims: answered ones get their answer, begun ones are in doubt.
@@ -150,6 +152,7 @@ def send_mail(template_name: str, owner: str) -> dict[str, Any]:
         charge_at_start(task_id)  # a reservation is charged when it fires, if it still fits
     except QuotaExceeded as exc:
         return {"failed": True, "log": str(exc), "delivered": 0}
+    owner = db.session.scalar(db.select(Task.username).where(Task.id == task_id))
     # Who asked to be left alone since the task was made (a reservation, a retry) is skipped.
     Suppression.apply(task_id, owner)
     counts = {status: n for status, n in db.session.execute(
@@ -157,17 +160,18 @@ def send_mail(template_name: str, owner: str) -> dict[str, Any]:
         .group_by(Delivery.status))}
     total, pending = sum(counts.values()), counts.get(PENDING, 0)
     if pending:
-        composer = Composer(task_template(task_id, template_name, owner), owner,
-                            app.config["MAIL_DEFAULT_SENDER"])
-        transient = _send(app, task_id, total, pending, composer)
+        composer = Composer(task_template(task_id, legacy_template or "welcome", owner),
+                            owner, app.config["MAIL_DEFAULT_SENDER"])
+        transient = _send(app, run, total, pending, composer)
         if transient and Delivery.count(task_id, PENDING):  # none left: no wait for a retry
             raise TransientError(transient[0])
     return _outcome(task_id, total)
 
 
-def _send(app: Flask, task_id: int, total: int, pending: int, composer: Composer) -> list[str]:
+def _send(app: Flask, run: Run, total: int, pending: int, composer: Composer) -> list[str]:
     """Run the connections with the stop watch and the progress writer; the transient
     failures met (CancelRequested and the other stops raised once they are done)."""
+    task_id = run.task_id
     progress = ProgressReporter(task_id, total)
     rate = SendRate.from_config(app.config)
 
@@ -184,9 +188,8 @@ def _send(app: Flask, task_id: int, total: int, pending: int, composer: Composer
             return
         progress.report(done, note=note)
 
-    attempt = current_attempt()
-    with StopWatch(app, task_id, attempt) as watch:
-        transient = run_connections(app, task_id, pending, attempt, composer, watch.event,
+    with StopWatch(app, task_id, run.number) as watch:
+        transient = run_connections(app, task_id, pending, run.number, composer, watch.event,
                                     rate, on_tick)
     watch.raise_if_stopped()
     return transient

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.mail.claims import Compose, Outcome, Outgoing, claim_batch, write_outcomes
 from app.mail.rate import SendRate
-from app.mail.sender import OutcomeUnknown, RecipientRefused, SmtpBatch, abort_all
+from app.mail.sender import OutcomeUnknown, RecipientRefused, SmtpConnection, abort_all
 from app.models.task import DELIVERED, PENDING, REFUSED, UNKNOWN
 from app.queue import queues
 from app.tasks.errors import TransientError
@@ -43,7 +43,7 @@ class _NotNow(Exception):
     """The send stopped while the connection waited for its turn: the message stays."""
 
 
-class Connection:
+class Sender:
     """One SMTP connection's thread: claim, send, write, until nothing is pending, a stop,
     or a transient failure (then RQ's retry takes it from there)."""
 
@@ -52,7 +52,7 @@ class Connection:
         self.app, self.task_id, self.compose = app, task_id, compose
         self.stop, self.rate, self.ledger = stop, rate, ledger
         self.sender = app.config["MAIL_DEFAULT_SENDER"]
-        self.smtp = SmtpBatch(app.config)
+        self.smtp = SmtpConnection(app.config)
         self.transient: str | None = None
         self.losses = 0  # connections lost in a row once DATA had begun
 
@@ -188,7 +188,7 @@ def run_connections(app: Flask, task_id: int, pending: int, attempt: int | None,
     wanted = max(1, min(int(app.config["MAIL_CONCURRENCY"]), -(-pending // batch)))
     redis = queues(app).connection
     Ledger(redis, task_id).open(attempt or 0)
-    connections = [Connection(app, task_id, compose, stop, rate, Ledger(redis, task_id))
+    connections = [Sender(app, task_id, compose, stop, rate, Ledger(redis, task_id))
                    for _ in range(wanted)]
     threads = [threading.Thread(target=c.run, name=f"smtp-{i}", daemon=True)
                for i, c in enumerate(connections)]

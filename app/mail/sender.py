@@ -49,7 +49,7 @@ class _WirePolicy(Compat32):
 
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
 # The connections open in this process, for ``abort_all``.
-_open: weakref.WeakSet[SmtpBatch] = weakref.WeakSet()
+_open: weakref.WeakSet[SmtpConnection] = weakref.WeakSet()
 
 
 class ConnectionLost(TransientError):
@@ -141,9 +141,10 @@ def _wire_bytes(message: Message, signer: DkimSigner | None = None) -> bytes:
     return data + b".\r\n"
 
 
-class SmtpBatch:
-    """``with SmtpBatch(config) as smtp: smtp.send(message, sender, recipient)``; after a
-    lost connection, ``reconnect()`` before the next message."""
+class SmtpConnection:
+    """One SMTP connection to the relay: ``with SmtpConnection(config) as smtp:
+    smtp.send(message, sender, recipient)``; after a lost one (``connection`` None),
+    ``connect()`` again before the next message."""
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -155,7 +156,7 @@ class SmtpBatch:
                                                          config["MAIL_SERVER"]):
             raise PlainLoginRefused(config["MAIL_SERVER"])
 
-    def __enter__(self) -> SmtpBatch:
+    def __enter__(self) -> SmtpConnection:
         self.connect()
         return self
 
@@ -199,11 +200,6 @@ class SmtpBatch:
             self.close()
             raise PlainLoginRefused(self.config["MAIL_SERVER"])
         self.connection.login(self.config["MAIL_USERNAME"], self.config["MAIL_PASSWORD"] or "")
-
-    def reconnect(self) -> None:
-        """Drop the broken connection and open a new one."""
-        self.close()
-        self.connect()
 
     def _expect(self, answer: tuple[int, bytes], *codes: int) -> None:
         code, text = answer

@@ -86,23 +86,15 @@ def read_token(token: str) -> tuple[str, str] | None:
     return _pair(_loads(_legacy_serializer(), token), str)
 
 
-def unsubscribe_url(owner: str, address: str) -> str:
-    """The page where ``address`` leaves ``owner``'s mailings, under PUBLIC_BASE_URL."""
-    return _url(make_token(owner, address))
-
-
 def _url(token: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/unsubscribe/" + token
 
 
-def list_headers(owner: str, address: str) -> list[tuple[str, str]]:
-    """``List-Unsubscribe`` (the link, plus a mailto: when MAIL_UNSUBSCRIBE_MAILTO is set)
-    and ``List-Unsubscribe-Post`` for one-click unsubscribe (RFC 8058)."""
-    return unsubscribe_links(owner, address)[1]
-
-
 def unsubscribe_links(owner: str, address: str) -> tuple[str, list[tuple[str, str]]]:
-    """The link and the headers of one message, from one token (what a sender needs)."""
+    """The link and the headers of one message, from one token: the page where ``address``
+    leaves ``owner``'s mailings (under PUBLIC_BASE_URL), ``List-Unsubscribe`` (the link,
+    plus a mailto: when MAIL_UNSUBSCRIBE_MAILTO is set) and ``List-Unsubscribe-Post`` for
+    one-click unsubscribe (RFC 8058)."""
     token = make_token(owner, address)
     link = _url(token)
     targets = [f"<{link}>"]

@@ -14,6 +14,7 @@ from app.mail.recipients import RecipientList, read_recipients
 from app.mail.render import EXAMPLE_UNSUBSCRIBE_URL, fields_used, recipient_context
 from app.mail_ui.forms import SendMailForm
 from app.models import MailTemplate
+from app.tasks.service import Mailing
 
 UPLOAD_ENCODINGS = ("utf-8-sig", "cp949")  # what spreadsheets here save CSV as
 
@@ -26,6 +27,10 @@ class SendPlan:
     @property
     def addresses(self) -> list[str]:
         return self.recipients.addresses
+
+    def mailing(self) -> Mailing:
+        """The send as TaskService takes it."""
+        return Mailing(self.template.snapshot(), self.addresses, self.recipients.fields)
 
     def context(self, index: int, sender_name: str) -> dict[str, Any]:
         """The variables recipient ``index`` renders with (as the worker gives them)."""

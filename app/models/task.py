@@ -98,9 +98,9 @@ class Task(db.Model):
 
     @classmethod
     def transition(cls, task_id: int, from_statuses: tuple[str, ...], *,
-                   attempt: int | None = None, **values: Any) -> bool:
+                   attempt: int | None = None, commit: bool = True, **values: Any) -> bool:
         """Set ``values`` only if the task is still in ``from_statuses`` (and, given
-        ``attempt``, still on that run); commit.
+        ``attempt``, still on that run); commit (unless the caller commits it with more).
 
         A compare-and-set in one UPDATE, so a worker starting a job and a user canceling it
         can never both win, and a run the reconciler gave up on cannot end its successor.
@@ -113,7 +113,8 @@ class Task(db.Model):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return result.rowcount == 1
 
     @classmethod

@@ -9,19 +9,19 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 
+from app.labels import remaining_text
 from app.models import Notification
 from app.models.types import utcnow
 from app.notifications import bp
-from app.utils.datetime_converter import timedelta_to_remain
+from app.utils.datetime_converter import remaining_seconds
 
 TASK_RESERVE = "task_reserve"
 
 
 def _with_remaining(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A reserve entry plus the remaining time, computed now."""
-    remaining = datetime.fromisoformat(entry["reserved_at"]) - now
-    seconds = max(0, math.ceil(remaining.total_seconds()))
-    return {**entry, "remaining_seconds": seconds, "remaining_text": timedelta_to_remain(remaining)}
+    seconds = remaining_seconds(datetime.fromisoformat(entry["reserved_at"]), now)
+    return {**entry, "remaining_seconds": seconds, "remaining_text": remaining_text(seconds)}
 
 
 def serialize(notification: Notification, now: datetime) -> dict[str, Any]:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
-from rq import get_current_job
-from rq.job import Job
 
 from app.extensions import db
 from app.models import Delivery, Task
 from app.models.task import CANCELED, FINISHED, PAUSED, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
-from app.queue import queues
+from app.queue import Job, current_job, queues
 from app.tasks import inflight
 from app.tasks.errors import (
     CancelRequested,
@@ -33,13 +32,13 @@ from app.tasks.errors import (
     summarize,
 )
 from app.tasks.patience import patiently
-from app.tasks.progress import ProgressReporter, publish_task_id
+from app.tasks.progress import ProgressReporter, move, publish_task_id
 from app.tasks.stopwatch import StopWatch
 
 __all__ = ["CANCELED_LOG", "HANDED_BACK_LOG", "PAUSED_LOG", "CancelRequested",
-           "PauseRequested", "ProgressReporter", "ShutdownRequested", "StopWatch",
+           "PauseRequested", "ProgressReporter", "Run", "ShutdownRequested", "StopWatch",
            "Superseded", "TransientError", "background_task", "cancel_requested",
-           "current_attempt", "current_task_id", "summarize"]
+           "summarize"]
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,21 +50,13 @@ GAVE_UP = "보내지 못했습니다"
 DB_PATIENCE = 120.0  # seconds a run waits for a database that went away
 RUN_META = "mailroom_run"  # the run a job last was: RQ's retry of it may take its Task over
 
-# The run (``Task.attempts``) this process is, set when the Task turns running.
-_run: dict[str, int] = {}
+@dataclass(frozen=True)
+class Run:
+    """Who a job is: its task, and which run of it (``Task.attempts``) — handed to the job
+    function by ``@background_task`` as its first argument."""
 
-
-def current_task_id() -> int:
-    """The id of the Task whose job is running in this process."""
-    job = get_current_job()
-    if job is None:
-        raise RuntimeError("not inside an RQ job")
-    return int(job.id)
-
-
-def current_attempt() -> int | None:
-    """The run of its Task this process is (None outside ``@background_task``)."""
-    return _run.get("attempt")
+    task_id: int
+    number: int
 
 
 def cancel_requested(task_id: int) -> bool:
@@ -78,54 +69,54 @@ def _settle_claims(task_id: int) -> None:
     inflight.settle_claims(queues().connection, task_id)
 
 
-def _leave_running(task_id: int, status: str, **values: Any) -> None:
+def _leave_running(run: Run, status: str, **values: Any) -> None:
     """Move this run's task out of ``running`` with its delivery counts (claims left in
     flight settled from the ledger), then publish it — waiting for the database if needed."""
     def leave() -> None:
-        _settle_claims(task_id)
-        Task.transition(task_id, (RUNNING,), attempt=current_attempt(), status=status,
-                        **{**Task.delivery_counts(task_id), **values})
-        publish_task_id(task_id)
+        _settle_claims(run.task_id)
+        move(run.task_id, (RUNNING,), attempt=run.number, status=status,
+             **{**Task.delivery_counts(run.task_id), **values})
 
-    patiently(leave, DB_PATIENCE, f"task {task_id}: leaving running for {status}")
+    patiently(leave, DB_PATIENCE, f"task {run.task_id}: leaving running for {status}")
 
 
-def _finish(task_id: int, status: str, **values: Any) -> None:
+def _finish(run: Run, status: str, **values: Any) -> None:
     """End this run's task (finished or canceled)."""
-    _leave_running(task_id, status, finished_at=utcnow(), **values)
+    _leave_running(run, status, finished_at=utcnow(), **values)
 
 
-def _pause(task_id: int) -> None:
+def _pause(run: Run) -> None:
     """Park this run's task: the recipients not yet served wait for ``resume``."""
-    _leave_running(task_id, PAUSED, log=PAUSED_LOG)
+    _leave_running(run, PAUSED, log=PAUSED_LOG)
 
 
-def _on_error(job: Job, task_id: int, exc: Exception) -> None:
+def _on_error(job: Job, run: Run, exc: Exception) -> None:
     """After the job raised: canceled, paused, queued for RQ's retry, or failed."""
-    patiently(lambda: _decide(job, task_id, exc), DB_PATIENCE, f"task {task_id}: failure")
+    patiently(lambda: _decide(job, run, exc), DB_PATIENCE, f"task {run.task_id}: failure")
 
 
-def _decide(job: Job, task_id: int, exc: Exception) -> None:
+def _decide(job: Job, run: Run, exc: Exception) -> None:
     db.session.rollback()
+    task_id = run.task_id
     reason = summarize(exc)
     if cancel_requested(task_id):
         job.retries_left = 0
-        _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
+        _finish(run, CANCELED, failed=True, log=CANCELED_LOG)
         return
     if db.session.scalar(db.select(Task.pause_requested_at).where(Task.id == task_id)):
         job.retries_left = 0  # paused: the user resumes it, not RQ's retry
-        _pause(task_id)
+        _pause(run)
         return
     if isinstance(exc, TransientError) and job.should_retry:
         log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
         # The counts as they stand: the page must not show a stale count while it waits.
-        _leave_running(task_id, QUEUED, log=f"일시적 오류, 다시 시도합니다: {reason}")
+        _leave_running(run, QUEUED, log=f"일시적 오류, 다시 시도합니다: {reason}")
         return
     job.retries_left = 0  # a permanent failure: RQ must not run it again
     _settle_claims(task_id)
     # Whoever is still waiting was never sent: shown with the reason, offered for resend.
     Delivery.give_up(task_id, f"{GAVE_UP}: {reason}"[:300])
-    _finish(task_id, FINISHED, failed=True, log=reason)
+    _finish(run, FINISHED, failed=True, log=reason)
 
 
 def _start(job: Job, task_id: int) -> int | None:
@@ -152,43 +143,50 @@ def _remember_run(job: Job, attempt: int) -> None:
 
 
 def background_task(func: F) -> F:
-    """Run ``func`` as the job of its Task: running → finished / failed / canceled, or
-    back to the queue when the worker shuts down under it."""
+    """Run ``func(run, *args, **kwargs)`` as the job of its Task (``run``: which task and
+    which run of it): running → finished / failed / canceled, or back to the queue when the
+    worker shuts down under it."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        job = get_current_job()
-        task_id = current_task_id()
-        attempt = patiently(lambda: _start(job, task_id), DB_PATIENCE, f"task {task_id}")
-        if attempt is None:
+        job = current_job()
+        if job is None:
+            raise RuntimeError("not inside an RQ job")
+        task_id = int(job.id)  # a job's id is its Task's (TaskService)
+        number = patiently(lambda: _start(job, task_id), DB_PATIENCE, f"task {task_id}")
+        if number is None:
             log.info("task %s is no longer waiting (canceled?): not running it", task_id)
             return None
-        _run["attempt"] = attempt
-        _remember_run(job, attempt)
+        run = Run(task_id, number)
+        _remember_run(job, number)
         patiently(lambda: publish_task_id(task_id), DB_PATIENCE, f"task {task_id}")
         try:
-            result = func(*args, **kwargs)
-        except Superseded:
-            log.warning("task %s: handed to a newer run; this one stops", task_id)
-            job.retries_left = 0
-            return None
-        except CancelRequested:
-            _finish(task_id, CANCELED, failed=True, log=CANCELED_LOG)
-            return None
-        except PauseRequested:
-            job.retries_left = 0
-            _pause(task_id)
-            return None
-        except ShutdownRequested:
-            job.retries_left = 0  # the worker puts it back at the front of its queue
-            _leave_running(task_id, QUEUED, log=HANDED_BACK_LOG)
-            return None
+            result = func(run, *args, **kwargs)
         except Exception as exc:
-            _on_error(job, task_id, exc)
-            raise
+            return _after_exception(job, run, exc)
         outcome = result if isinstance(result, dict) else {}
-        _finish(task_id, FINISHED, progress=100, result=result,
+        _finish(run, FINISHED, progress=100, result=result,
                 failed=bool(outcome.get("failed")), log=outcome.get("log"))
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def _after_exception(job: Job, run: Run, exc: Exception) -> None:
+    """The job stopped on ``exc``: a stop the user or the worker asked for, a newer run, or
+    a failure (raised again for RQ, after the Task says what happened)."""
+    if isinstance(exc, Superseded):
+        log.warning("task %s: handed to a newer run; this one stops", run.task_id)
+        job.retries_left = 0
+    elif isinstance(exc, CancelRequested):
+        _finish(run, CANCELED, failed=True, log=CANCELED_LOG)
+    elif isinstance(exc, PauseRequested):
+        job.retries_left = 0
+        _pause(run)
+    elif isinstance(exc, ShutdownRequested):
+        job.retries_left = 0  # the worker puts it back at the front of its queue
+        _leave_running(run, QUEUED, log=HANDED_BACK_LOG)
+    else:
+        _on_error(job, run, exc)
+        raise exc
+    return None

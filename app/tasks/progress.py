@@ -7,7 +7,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 from app.models import Notification, Task
@@ -47,9 +49,20 @@ def reserve_entry(task: Task) -> dict[str, Any]:
             "description": task.description}
 
 
-def _locked(username: str, name: str) -> Notification | None:
+def _locked(username: str, name: str) -> Notification:
+    """The user's list ``name``, locked for this transaction; made first (empty) when it
+    does not exist yet, by an insert that does nothing when another process made it just
+    before: nothing to retry, nothing else of the transaction lost."""
     query = db.select(Notification).filter_by(username=username, name=name).with_for_update()
-    return db.session.scalar(query)
+    row = db.session.scalar(query)
+    if row is None:
+        insert = (sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert)
+        db.session.execute(insert(Notification).values(
+            username=username, name=name, payload={"data": []}, timestamp=0.0)
+            .on_conflict_do_nothing(index_elements=["username", "name"]))
+        row = db.session.scalar(query)
+    assert row is not None
+    return row
 
 
 def _pruned(entries: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
@@ -63,36 +76,24 @@ def _pruned(entries: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
 def _apply(username: str, name: str, task_id: int, entry: dict[str, Any] | None) -> None:
     """Put ``entry`` for ``task_id`` in the list (or take it out when None)."""
     row = _locked(username, name)
-    old = row.entries if row else []
-    present = any(e.get("task_id") == task_id for e in old)
-    if entry is None and not present:
+    old = row.entries
+    if entry is None and not any(e.get("task_id") == task_id for e in old):
         return
     entries = [e for e in old if e.get("task_id") != task_id]
     if entry is not None:
         entries.append(entry)
-    if row is None:
-        row = Notification(username=username, name=name, payload={"data": []})
-        db.session.add(row)
     row.replace_entries(_pruned(entries, time.time()))
 
 
 def publish_task(task: Task) -> None:
-    """Mirror ``task`` into its user's notifications and commit."""
-    for attempt in range(2):
-        try:
-            reserved = task.status == RESERVED
-            progress = None if reserved else progress_entry(task)
-            _apply(task.username, TASK_PROGRESS, task.id, progress)
-            if task.reserved_at is not None:  # a send-now task never touches the reserve list
-                _apply(task.username, TASK_RESERVE, task.id,
-                       reserve_entry(task) if reserved else None)
-            db.session.commit()
-            return
-        except IntegrityError:
-            # Another process made the user's row at the same moment: now it exists.
-            db.session.rollback()
-            if attempt:
-                raise
+    """Mirror ``task`` into its user's notifications and commit, with whatever the session
+    holds of the task's own change: one transaction per change (the one place that writes
+    a task's state for the pages)."""
+    reserved = task.status == RESERVED
+    _apply(task.username, TASK_PROGRESS, task.id, None if reserved else progress_entry(task))
+    if task.reserved_at is not None:  # a send-now task never touches the reserve list
+        _apply(task.username, TASK_RESERVE, task.id, reserve_entry(task) if reserved else None)
+    db.session.commit()
 
 
 def publish_task_id(task_id: int) -> Task | None:
@@ -102,6 +103,16 @@ def publish_task_id(task_id: int) -> Task | None:
         return None
     publish_task(task)
     return task
+
+
+def move(task_id: int, from_statuses: tuple[str, ...], *, attempt: int | None = None,
+         **values: Any) -> Task | None:
+    """Set ``values`` on the task if it is still in ``from_statuses`` (and on run
+    ``attempt``), and publish it, in one transaction: the Task, or None if it had moved on."""
+    if not Task.transition(task_id, from_statuses, attempt=attempt, commit=False, **values):
+        db.session.rollback()
+        return None
+    return publish_task_id(task_id)
 
 
 class ProgressReporter:
@@ -139,5 +150,4 @@ class ProgressReporter:
         task.log = note
         task.progress = 100 if self.total == 0 else min(100, done * 100 // self.total)
         task.heartbeat_at = utcnow()
-        db.session.commit()
-        publish_task(task)
+        publish_task(task)  # the task and its notification in one commit

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from flask import current_app, has_request_context, session
 
 from app.extensions import db
+from app.labels import remaining_text
 from app.models import Task, User
 from app.models.task import CANCELED, FINISHED, RESERVED
 from app.models.types import utcnow
-from app.utils.datetime_converter import korean_datetime, localtime, timedelta_to_remain, zone
+from app.utils.datetime_converter import korean_datetime, localtime, remaining_seconds, zone
 
 RECIPIENTS_PER_DAY = ("QUOTA_RECIPIENTS_PER_DAY", 2000)
 OPEN_RESERVATIONS = ("QUOTA_OPEN_RESERVATIONS", 50)
@@ -90,7 +91,7 @@ def _when(moment: datetime, now: datetime) -> str:
     """``2026년11월24일 09시 00분 00초(3시간 20분 남음)`` in the user's zone."""
     name = session.get("timezone") if has_request_context() else None
     local = localtime(moment, zone(name, current_app.config["APP_TIMEZONE"]))
-    return f"{korean_datetime(local)}({timedelta_to_remain(moment - now)})"
+    return f"{korean_datetime(local)}({remaining_text(remaining_seconds(moment, now))})"
 
 
 def check_recipients(username: str, wanted: int, now: datetime,

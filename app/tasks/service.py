@@ -4,32 +4,26 @@ first, with ``job_id == str(task.id)`` (how a job is made: ``submit.py``)."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
 
 from app.extensions import db
-from app.models import Delivery, Task
+from app.models import Delivery, MailTemplate, Task
 from app.models.task import (
-    CANCELED,
     FINISHED,
-    PAUSED,
     PENDING,
     QUEUED,
     RESERVED,
-    RUNNING,
-    WAITING,
 )
 from app.models.types import utcnow
-from app.queue import fetch_job, queues
-from app.tasks.decorators import CANCELED_LOG, PAUSED_LOG
-from app.tasks.progress import publish_task, publish_task_id
-from app.tasks.quota import charge, check_quota
+from app.queue import SEND_MAIL, queues
+from app.tasks.controls import TaskControls
+from app.tasks.progress import publish_task
+from app.tasks.quota import check_quota
 from app.tasks.submit import (
     QUEUE_FULL,
     EnqueueError,
@@ -38,17 +32,40 @@ from app.tasks.submit import (
     retry_policy,
     submit_job,
 )
-from app.utils.datetime_converter import check_reservation_window
 
 __all__ = ["QUEUE_FULL", "EnqueueError", "QueueFull", "TaskService", "retry_policy",
            "submit_job"]
 log = logging.getLogger(__name__)
 RESERVE_QUEUE = "high"  # reservations jump ahead of sends that were queued meanwhile
-ANSWER_SECONDS = 0.6  # a pause or cancel answers within about this, done or "asked"
 
 
-class TaskService:
-    """Create, enqueue, reserve and cancel the background tasks of one user."""
+@dataclass(frozen=True)
+class Mailing:
+    """A send as the service takes it: the template (a ``MailTemplate.snapshot()``) and the
+    recipients, each with the fields the template uses."""
+
+    template: Mapping[str, Any]
+    recipients: list[str]
+    fields: list[dict[str, str]] | None = None
+
+    @classmethod
+    def named(cls, name: str, owner: str, recipients: list[str],
+              fields: list[dict[str, str]] | None = None) -> Mailing:
+        """A send of the template ``owner`` sees by ``name`` (LookupError if none)."""
+        template = MailTemplate.named(name, owner)
+        if template is None:
+            raise LookupError(f"템플릿을 찾을 수 없습니다: {name}")
+        return cls(template.snapshot(), recipients, fields)
+
+    def describe(self) -> str:
+        """What the task says it does (its description)."""
+        return f"[{self.template.get('name', '')}] 템플릿 메일을 {len(self.recipients)}명에게 전송"
+
+
+class TaskService(TaskControls):
+    """The door the views send through, and the one to RQ: create, enqueue, reserve (and,
+    through ``TaskControls``, cancel, pause, resume, reschedule and send now) the background
+    tasks of one user."""
 
     def __init__(self, username: str, queue_name: str = "default") -> None:
         self.username = username
@@ -56,28 +73,79 @@ class TaskService:
         self.queue = self.queue_set[queue_name]
         self.reserve_queue = self.queue_set[RESERVE_QUEUE]
 
-    def _new_task(self, func: Callable[..., Any], args: tuple[Any, ...],
-                  kwargs: dict[str, Any], description: str | None, queue_name: str,
-                  timeout: int | None, recipients: list[str] | None,
-                  fields: list[dict[str, str]] | None = None, **columns: Any) -> Task:
-        """Commit the Task with its whole job (and its recipients, each with its own template
-        fields): Redis can lose the job, the database can give it again."""
-        if not description:
-            raise ValueError("Description required to start background job")
-        task = Task(name=func.__name__, description=description, username=self.username,
-                    job_func=f"{func.__module__}.{func.__qualname__}",
-                    job_args={"args": list(args), "kwargs": kwargs}, job_queue=queue_name,
-                    job_timeout=timeout, **columns)
-        if recipients is not None:
-            task.recipient_count = len(recipients)
+    # -- sends ---------------------------------------------------------------------------
+
+    def send(self, mailing: Mailing, when: datetime | None = None,
+             resent_from: int | None = None) -> Task:
+        """Send ``mailing`` now, or reserve it for ``when`` (aware): the service picks the
+        job, its timeout, description and queue, and whether it runs in the worker's own
+        process. ValueError (QuotaExceeded, a time out of the window) before anything
+        exists; EnqueueError or QueueFull after."""
+        count = len(mailing.recipients)
+        spec = JobSpec(func=SEND_MAIL, name="send_mail", description=mailing.describe(),
+                       timeout=300 + 5 * count)  # RQ's 180 s would kill a long send part way
+        columns = {"template": dict(mailing.template), "resent_from": resent_from}
+        return self._make(spec, count, when, columns,
+                          lambda task: _add_recipients(task, mailing))
+
+    def resend(self, task: Task, status: str) -> Task:
+        """A new task for exactly ``task``'s recipients in ``status`` (refused or unknown),
+        with the same template snapshot and each one's own fields; LookupError if none."""
+        rows = db.session.execute(
+            db.select(Delivery.recipient, Delivery.fields)
+            .where(Delivery.task_id == task.id, Delivery.status == status)
+            .order_by(Delivery.position)).all()
+        if not rows:
+            raise LookupError("다시 보낼 받는 사람이 없습니다.")
+        template = task.template or _legacy_template(task)
+        mailing = Mailing(template, [r for r, _ in rows], [f or {} for _, f in rows])
+        count = len(mailing.recipients)
+        spec = JobSpec(func=SEND_MAIL, name="send_mail", timeout=300 + 5 * count,
+                       description=f"Task#{task.id} 다시 보내기: {count}명")
+        return self._make(spec, count, None, {"template": dict(template),
+                                              "resent_from": task.id},
+                          lambda new: _add_recipients(new, mailing))
+
+    # -- any job -------------------------------------------------------------------------
+
+    def enqueue_task(self, func: Callable[..., Any], *args: Any, description: str | None = None,
+                     timeout: int | None = None, recipient_count: int = 0,
+                     **kwargs: Any) -> Task:
+        """Commit a ``queued`` Task, then enqueue ``func(run, *args, **kwargs)`` as its job
+        (``recipient_count`` counts toward the user's quota)."""
+        return self._make(JobSpec.of(func, args, kwargs, description, timeout),
+                          recipient_count, None, {})
+
+    def reserve_task(self, scheduled_time: datetime, func: Callable[..., Any], *args: Any,
+                     description: str | None = None, timeout: int | None = None,
+                     recipient_count: int = 0, **kwargs: Any) -> Task:
+        """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware);
+        the rest as ``enqueue_task``."""
+        return self._make(JobSpec.of(func, args, kwargs, description, timeout),
+                          recipient_count, scheduled_time, {})
+
+    def _make(self, spec: JobSpec, count: int, when: datetime | None,
+              columns: dict[str, Any], fill: Callable[[Task], None] | None = None) -> Task:
+        """Check the quota (and the time), commit the Task with its whole job (``fill``
+        adds its rows), then hand the job to Redis."""
+        if when is None:
+            check_quota(self.username, count)
+            now = utcnow()  # charged when it is made: it goes at once
+            columns.update(status=QUEUED, charged=count, charged_at=now, created_at=now)
+            queue_name = self.queue.name
+        else:
+            self.check_time(when)
+            # Charged when it fires (checked again then); refused now if it could not fit.
+            check_quota(self.username, count, reservation_at=when)
+            columns.update(status=RESERVED, reserved_at=when)
+            queue_name = RESERVE_QUEUE
+        task = spec.task(self.username, queue_name, recipient_count=count, **columns)
         db.session.add(task)
         db.session.flush()
-        if recipients:
-            db.session.execute(db.insert(Delivery), [
-                {"task_id": task.id, "position": i, "recipient": r, "status": PENDING,
-                 "fields": fields[i] if fields else None}
-                for i, r in enumerate(recipients)])
+        if fill is not None:
+            fill(task)
         db.session.commit()
+        self._submit(task)
         return task
 
     def _fail(self, task: Task, exc: Exception) -> EnqueueError:
@@ -86,30 +154,8 @@ class TaskService:
         reason = f"Could not connect to Redis: {exc}" if isinstance(exc, RedisError) \
             else f"Error: {exc}"
         task.end(FINISHED, failed=True, log=reason)
-        db.session.commit()
         publish_task(task)
         return EnqueueError(task, reason)
-
-    def enqueue_task(self, func: Callable[..., Any], *args: Any, description: str | None = None,
-                     timeout: int | None = None, recipient_count: int = 0,
-                     recipients: list[str] | None = None, resent_from: int | None = None,
-                     fields: list[dict[str, str]] | None = None,
-                     template: dict[str, Any] | None = None, **kwargs: Any) -> Task:
-        """Commit a ``queued`` Task, then enqueue ``func(*args, **kwargs)`` as its job.
-
-        ``recipients`` (with their ``fields``) become the task's delivery rows, which the
-        job reads, as it reads ``template`` (a MailTemplate snapshot) from the Task;
-        ``resent_from`` links a resend to the task it repeats.
-        """
-        count = len(recipients or ()) or recipient_count
-        check_quota(self.username, count)
-        now = utcnow()  # charged when it is made: it goes at once
-        task = self._new_task(func, args, kwargs, description, self.queue.name, timeout,
-                              recipients, fields, status=QUEUED, template=template,
-                              recipient_count=recipient_count, resent_from=resent_from,
-                              charged=count, charged_at=now, created_at=now)
-        self._submit(task)
-        return task
 
     def _submit(self, task: Task) -> None:
         """Hand the new Task's job to Redis: EnqueueError (the Task ends failed) when Redis
@@ -124,158 +170,46 @@ class TaskService:
             raise QueueFull(task, str(exc)) from exc
         publish_task(task)
 
-    # -- reservations ------------------------------------------------------------------
 
-    def check_time(self, scheduled_time: datetime) -> None:
-        """ValueError unless ``scheduled_time`` (aware) is inside the reservation window."""
-        if scheduled_time.tzinfo is None:
-            raise ValueError("예약 시각에 시간대가 없습니다.")
-        config = current_app.config
-        check_reservation_window(scheduled_time, utcnow(), config["RESERVATION_MIN_LEAD_SECONDS"],
-                                 config["RESERVATION_MAX_DAYS"])
+@dataclass(frozen=True)
+class JobSpec:
+    """A job as the Task row keeps it, so a Redis that lost it can be given it again."""
 
-    def reserve_task(self, scheduled_time: datetime, func: Callable[..., Any], *args: Any,
-                     description: str | None = None, timeout: int | None = None,
-                     recipient_count: int = 0, recipients: list[str] | None = None,
-                     fields: list[dict[str, str]] | None = None,
-                     template: dict[str, Any] | None = None, **kwargs: Any) -> Task:
-        """Commit a ``reserved`` Task, then schedule its job at ``scheduled_time`` (aware);
-        the rest as ``enqueue_task``."""
-        self.check_time(scheduled_time)
-        # Charged when it fires (checked again then); refused now if it could not fit.
-        check_quota(self.username, len(recipients or ()) or recipient_count,
-                    reservation_at=scheduled_time)
-        task = self._new_task(func, args, kwargs, description, RESERVE_QUEUE, timeout,
-                              recipients, fields, status=RESERVED, reserved_at=scheduled_time,
-                              template=template, recipient_count=recipient_count)
-        self._submit(task)
-        return task
+    func: str  # dotted name
+    name: str
+    description: str | None
+    timeout: int | None = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
-    def _registry_key(self) -> str:
-        return self.reserve_queue.scheduled_job_registry.key
+    @classmethod
+    def of(cls, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+           description: str | None, timeout: int | None) -> JobSpec:
+        """The spec of ``func(run, *args, **kwargs)``."""
+        return cls(f"{func.__module__}.{func.__qualname__}", func.__name__, description,
+                   timeout, args, kwargs)
 
-    def reschedule(self, task_id: int, new_time: datetime) -> Task | None:
-        """Move a reservation to ``new_time``; None when its job has already left the registry."""
-        self.check_time(new_time)
-        connection = self.queue_set.connection
-        score = new_time.timestamp()
-        # XX: only move a job that is still waiting there (the scheduler may have taken it).
-        moved = connection.zadd(self._registry_key(), {str(task_id): score}, xx=True, ch=True)
-        if not moved and connection.zscore(self._registry_key(), str(task_id)) != score:
-            return None
-        if not Task.transition(task_id, (RESERVED,), reserved_at=new_time):
-            return None
-        return publish_task_id(task_id)
+    def task(self, username: str, queue_name: str, **columns: Any) -> Task:
+        """A new Task row for this job (not yet added)."""
+        if not self.description:
+            raise ValueError("Description required to start background job")
+        return Task(name=self.name, description=self.description, username=username,
+                    job_func=self.func, job_args={"args": list(self.args),
+                                                  "kwargs": self.kwargs},
+                    job_queue=queue_name, job_timeout=self.timeout, **columns)
 
-    def send_now(self, task_id: int) -> Task | None:
-        """Queue a reservation at once, charging the quota now (QuotaExceeded leaves it
-        reserved); None when its job has already left the registry."""
-        task = db.session.get(Task, task_id)
-        if task is None or task.status != RESERVED:
-            return None
-        charge(task, task.recipient_count)
-        connection = self.queue_set.connection
-        if not connection.zrem(self._registry_key(), str(task_id)):
-            db.session.rollback()
-            return None
-        try:
-            self.reserve_queue.enqueue_job(fetch_job(str(task_id), connection))
-        except NoSuchJobError:
-            db.session.rollback()
-            return None
-        Task.transition(task_id, (RESERVED,), status=QUEUED)
-        return publish_task_id(task_id)
 
-    # -- cancel ------------------------------------------------------------------------
+def _add_recipients(task: Task, mailing: Mailing) -> None:
+    """The task's delivery rows, each recipient with its own template fields."""
+    fields = mailing.fields
+    db.session.execute(db.insert(Delivery), [
+        {"task_id": task.id, "position": i, "recipient": r, "status": PENDING,
+         "fields": fields[i] if fields else None}
+        for i, r in enumerate(mailing.recipients)])
 
-    def _drop_job(self, task_id: int) -> None:
-        """Take a job that has not started out of its queue and every registry."""
-        try:
-            job = fetch_job(str(task_id), self.queue_set.connection)
-            job.delete(remove_from_queue=True)
-        except NoSuchJobError:
-            pass
-        except RedisError as exc:
-            # The Task is canceled already, and a job whose Task is not waiting never runs.
-            log.warning("could not remove job %s from Redis: %s", task_id, exc)
 
-    def _wait_until_stopped(self, task_id: int, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while True:
-            db.session.expire_all()
-            task = db.session.get(Task, task_id)
-            if task is None or task.status != RUNNING:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-
-    def _answer_wait(self) -> float:
-        """How long a control waits for a running job to stop before it answers "asked"
-        (the job stops between two messages, and hears its relay out for
-        ``CANCEL_DRAIN_SECONDS``; a run stuck elsewhere gets RQ's stop-job command from
-        the reconciler)."""
-        return min(float(current_app.config["CANCEL_GRACE_SECONDS"]), ANSWER_SECONDS)
-
-    def cancel_task(self, task_id: int) -> Task | None:
-        """Cancel a waiting or running task; the Task — canceled, or still running with its
-        cancel recorded when the job has not stopped yet — or None when it had ended."""
-        for _ in range(3):
-            now = utcnow()
-            if Task.transition(task_id, (*WAITING, PAUSED), status=CANCELED, failed=True,
-                               cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
-                self._drop_job(task_id)
-                break
-            if not Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
-                return None  # it had ended (finished, failed or canceled) before we came
-            self._wait_until_stopped(task_id, self._answer_wait())
-            status = db.session.scalar(db.select(Task.status).where(Task.id == task_id))
-            if status not in WAITING:  # a run that fell back to waiting (a retry): again
-                break
-        task = publish_task_id(task_id)
-        return task if task is not None and task.status in (CANCELED, RUNNING) else None
-
-    def cancel_reserve(self, task_id: int) -> Task | None:
-        """Cancel a reservation: as ``cancel_task`` (a job already started is stopped)."""
-        return self.cancel_task(task_id)
-
-    # -- pause and resume -----------------------------------------------------------
-
-    def pause_task(self, task_id: int) -> Task | None:
-        """Pause a queued or running send; the Task — paused, or still running with its
-        pause recorded (it stops between two messages, its messages in flight settled
-        first) — or None when it was neither queued nor running."""
-        now = utcnow()
-        if Task.transition(task_id, (QUEUED,), status=PAUSED, pause_requested_at=now,
-                           log=PAUSED_LOG):
-            self._drop_job(task_id)
-        elif Task.transition(task_id, (RUNNING,), pause_requested_at=now):
-            self._wait_until_stopped(task_id, self._answer_wait())
-        else:
-            return None
-        task = publish_task_id(task_id)
-        return task if task is not None and task.status in (PAUSED, RUNNING) else None
-
-    def resume_task(self, task_id: int) -> Task | None:
-        """Queue a paused send again for its recipients not yet served; None if not paused.
-        A send whose charge has left the quota's window is charged again for those
-        (QuotaExceeded keeps it paused)."""
-        task = db.session.get(Task, task_id)
-        if task is None or task.status != PAUSED:
-            return None
-        charge(task, Delivery.count(task_id, PENDING), fresh=False)
-        if not Task.transition(task_id, (PAUSED,), status=QUEUED, pause_requested_at=None,
-                               log=None):
-            return None
-        task = db.session.get(Task, task_id)
-        assert task is not None
-        db.session.refresh(task)
-        try:
-            submit_job(task, self.queue_set)
-        except (RedisError, OSError) as exc:
-            log.warning("resume of task %s could not reach Redis: %s", task_id, exc)
-            # The reconciler submits it as soon as Redis answers: the Task is queued.
-            publish_task_id(task_id)
-            raise QueueFull(task, str(exc)) from exc
-        return publish_task_id(task_id)
-
+def _legacy_template(task: Task) -> dict[str, Any]:
+    """The snapshot of the built-in a task made before templates were data named."""
+    name = ((task.job_args or {}).get("args") or ["welcome"])[0]
+    template = MailTemplate.named(str(name), task.username)
+    return template.snapshot() if template is not None else {}

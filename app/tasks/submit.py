@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from flask import current_app
 from redis.exceptions import OutOfMemoryError, ReadOnlyError
-from rq import Retry
-from rq.job import Job
 
 from app.models import Task
 from app.models.task import RESERVED
-from app.queue import INLINE, QueueSet
+from app.queue import INLINE, Job, JobRetry, QueueSet, retry_after
 
 QUEUE_FULL = ("작업 대기열(Redis)이 가득 차 지금은 넣지 못했고, 대기열에 자리가 나는 대로 "
               "보냅니다.")
@@ -39,10 +37,10 @@ def refuses_writes(exc: Exception) -> bool:
     return isinstance(exc, OutOfMemoryError | ReadOnlyError)
 
 
-def retry_policy() -> Retry:
+def retry_policy() -> JobRetry:
     """RQ's retry for transient failures, with the configured back-off."""
-    intervals = [int(s) for s in str(current_app.config["TASK_RETRY_INTERVALS"]).split(",")]
-    return Retry(max=len(intervals), interval=intervals)
+    return retry_after([int(s) for s in str(current_app.config["TASK_RETRY_INTERVALS"])
+                        .split(",")])
 
 
 def submit_job(task: Task, queue_set: QueueSet, at_front: bool = False) -> Job:

@@ -1,18 +1,11 @@
-"""Remaining-time text in Korean and time-zone helpers. Pure: imports nothing of the app."""
+"""Time helpers: remaining seconds, zone-aware parsing, the reservation window. Pure:
+imports nothing of the app (the words for the time left are ``app.labels.remaining_text``)."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-_PERIODS = (
-    ("일", 86400),
-    ("시간", 3600),
-    ("분", 60),
-    ("초", 1),
-)
-DUE_TEXT = "곧 전송"
 
 _LOCAL_RE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?",
@@ -27,19 +20,6 @@ _AMBIGUOUS_ERROR = "{tz_name}에서 두 번 있는 시각입니다(서머타임 
 def _ceil_seconds(td: timedelta) -> int:
     """Whole seconds in ``td``, rounded up (exact integer arithmetic)."""
     return td.days * 86400 + td.seconds + (1 if td.microseconds else 0)
-
-
-def timedelta_to_remain(td: timedelta) -> str:
-    """``3분 20초 남음`` (rounded up to a second); at zero or below, ``곧 전송``."""
-    seconds = _ceil_seconds(td)
-    if seconds <= 0:
-        return DUE_TEXT
-    parts = []
-    for name, size in _PERIODS:
-        value, seconds = divmod(seconds, size)
-        if value:
-            parts.append(f"{value}{name}")
-    return " ".join(parts) + " 남음"
 
 
 def remaining_seconds(target: datetime, now: datetime) -> int:

@@ -106,7 +106,7 @@ class AppWorker(Worker):
     def _resubmit_if_handed_back(self, job: Job) -> None:
         """A task the job handed back (its run stopped for this worker's shutdown) goes to
         the front of its queue now, for the next or another worker to go on at once."""
-        from app.tasks.reconcile import resubmit_if_waiting
+        from app.worker.reconcile import resubmit_if_waiting
 
         if not shutdown_requested():
             return  # only a shutdown hands a task back
@@ -144,7 +144,7 @@ class AppWorker(Worker):
     def handle_job_failure(self, job: Job, queue: Queue, **kwargs: Any) -> None:
         """Let RQ record the failure, then make sure the Task row does not stay running."""
         super().handle_job_failure(job, queue, **kwargs)
-        from app.tasks.reconcile import reconcile_failed_job
+        from app.worker.reconcile import reconcile_failed_job
 
         try:
             with self.app.app_context():

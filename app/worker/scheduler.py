@@ -111,7 +111,7 @@ class SchedulerLoop:
     def reconcile(self) -> None:
         """One reconciler pass inside the app."""
         from app.extensions import db
-        from app.tasks.reconcile import Reconciler
+        from app.worker.reconcile import Reconciler
 
         with self.app.app_context():
             if self._reconciler is None:

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.conftest import skip_or_fail
+from tests.support import skip_or_fail
 
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -76,33 +76,3 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
     context.close()
     # The pages run under a strict CSP: anything it blocked, or any script error, fails.
     assert errors == [], errors
-
-
-def sign_in(page: Any, base_url: str, username: str = "alice",
-            password: str = "correct horse") -> None:
-    """Sign in through the login form."""
-    page.goto(base_url + "/auth/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/send_mail")
-
-
-def send_from_page(page: Any, recipients: list[str], template: str = "welcome") -> str:
-    """Submit the send form for ``recipients``; the new task's id from its alert."""
-    page.fill("textarea[name=recipient]", "\n".join(recipients))
-    page.select_option("select[name=template_name]", template)
-    page.click("#send-button")
-    page.wait_for_url("**/send_mail")
-    assert "템플릿 메일을 전송하였습니다." in page.locator(".flash").first.inner_text()
-    return page.locator("#in-progress .alert").last.get_attribute("data-task-id")
-
-
-def write_template(page: Any, base_url: str, fields: dict[str, str]) -> None:
-    """Write a new template through the templates page and save it (name, subject,
-    body_text, body_html as given)."""
-    page.goto(base_url + "/templates")
-    page.click("#template-new")
-    for name, value in fields.items():
-        page.fill(f"#template-form [name={name}]", value)
-    page.click("#template-save")

@@ -11,13 +11,13 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from app.devstack import wait_until
 from app.extensions import db
 from app.models import Task
 from app.models.types import utcnow
 from app.tasks.progress import publish_task_id
-from tests.conftest import AuthActions
-from tests.e2e.conftest import send_from_page, sign_in
+from tests.support import wait_until
+from tests.support.flows import AuthActions
+from tests.support.pages import send_from_page, sign_in
 
 
 @pytest.fixture

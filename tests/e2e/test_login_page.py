@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import AuthActions
-from tests.e2e.conftest import sign_in
+from tests.support.flows import AuthActions
+from tests.support.pages import sign_in
 
 
 def test_sign_in_and_out(page: Any, live_server: str, auth: AuthActions) -> None:

@@ -14,8 +14,9 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
 from app.errors import DB_RETRY_AFTER_SECONDS
-from tests.conftest import AuthActions, skip_or_fail
-from tests.e2e.conftest import sign_in
+from tests.support import skip_or_fail
+from tests.support.flows import AuthActions
+from tests.support.pages import sign_in
 from tests.support.tcp_proxy import TcpProxy, through
 
 POLL = "/notifications"

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import AuthActions
-from tests.e2e.conftest import sign_in
-
-SEOUL = ZoneInfo("Asia/Seoul")
+from tests.support.flows import AuthActions
+from tests.support.pages import reserve_from_page, sign_in
 
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     app_config["APP_TIMEZONE"] = "UTC"
     return app_config
-
-
-def reserve_from_page(page: Any, recipient: str, seconds_ahead: int) -> datetime:
-    """Reserve a send ``seconds_ahead`` from now, typed as Seoul wall time; that time."""
-    when = datetime.fromtimestamp(int(time.time()) + seconds_ahead, UTC).astimezone(SEOUL)
-    page.fill("textarea[name=recipient]", recipient)
-    page.check("input[name=is_scheduled]")
-    page.fill("input[name=scheduled_time]", when.strftime("%Y-%m-%dT%H:%M:%S"))
-    page.click("#send-button")
-    page.wait_for_url("**/send_mail")
-    return when
 
 
 def test_reserve_countdown_and_cancel(page: Any, live_server: str, auth: AuthActions) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.conftest import AuthActions
-from tests.e2e.conftest import send_from_page, sign_in
+from tests.support.flows import AuthActions
+from tests.support.pages import send_from_page, sign_in
 
 
 def test_detail_updates_live_while_sending(page: Any, live_server: str, auth: AuthActions,

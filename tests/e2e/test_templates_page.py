@@ -3,13 +3,12 @@ recipient, send it and watch the progress reach 100 %; a broken one is refused a
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.conftest import AuthActions
-from tests.e2e.conftest import send_from_page, sign_in, write_template
+from tests.support.flows import AuthActions
+from tests.support.pages import send_from_page, sign_in, write_template
 
 # The second name carries markup: the preview's HTML must show it escaped.
 NAMES = {"kim@example.com": "김하나", "lee@example.com": "이<둘>", "park@example.com": "박셋"}
@@ -37,8 +36,10 @@ def test_write_preview_and_send_a_template(page: Any, live_server: str, auth: Au
     expect(page.locator("#preview-subject")).to_have_text("이<둘>님, 안녕하세요")
     expect(page.locator("#preview-recipient")).to_have_text("lee@example.com")
     expect(page.locator("#preview-position")).to_have_text("2 / 3")
-    expect(page.locator("#preview-html")).to_have_attribute(
-        "srcdoc", re.compile(re.escape("<p>이&lt;둘&gt;님께</p>")))
+    # The frame holds the mail's HTML with the name escaped: text, not an element.
+    mail = page.frame_locator("#preview-html")
+    expect(mail.locator("p")).to_have_text("이<둘>님께")
+    assert "<p>이&lt;둘&gt;님께</p>" in mail.locator("body").inner_html()
     page.click("#preview-text-tab")
     expect(page.locator("#preview-text")).to_be_visible()
     expect(page.locator("#preview-text")).to_contain_text("이<둘>님께\n주소: lee@example.com")

@@ -9,8 +9,8 @@ from flask import Flask
 from playwright.sync_api import expect
 
 from app.mail.unsubscribe import make_token
-from tests.conftest import AuthActions
-from tests.e2e.conftest import sign_in
+from tests.support.flows import AuthActions
+from tests.support.pages import sign_in
 
 
 def test_confirm_then_listed(page: Any, live_server: str, app: Flask,

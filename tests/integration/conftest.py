@@ -1,6 +1,6 @@
 """The integration tier's workers also run the job functions of ``tests/jobs.py`` and
 ``tests/jobs_cancel.py``: a worker runs only an allowlist (app/worker/rqworker.py). Shared
-fixtures of the fault tests: ``own_redis``."""
+fixtures of the fault tests: ``own_redis``. A test that asks for ``smtp_sink`` mails it."""
 
 from __future__ import annotations
 
@@ -28,9 +28,15 @@ TEST_JOBS = job_names(jobs, jobs_cancel)
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    """The shared overrides, plus the test job functions on the workers' allowlist."""
+def app_config(app_config: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The shared overrides, plus the test job functions on the workers' allowlist; mail to
+    the test's sink when it has one (``smtp_sink``), Redis its own when it has one
+    (``own_redis``)."""
     app_config["WORKER_JOB_ALLOWLIST"] = TEST_JOBS
+    if "smtp_sink" in request.fixturenames:
+        app_config["MAIL_PORT"] = request.getfixturevalue("smtp_sink").port
+    if "own_redis" in request.fixturenames:
+        app_config["REDIS_URL"] = request.getfixturevalue("own_redis").url
     return app_config
 
 

@@ -14,15 +14,14 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import SimpleWorker
 
-from app.devstack import wait_until
 from app.models.types import utcnow
 from app.queue import SERIALIZER, queues
 from app.tasks.service import TaskService
 from tests import jobs
-from tests.conftest import PASSWORD, AuthActions, csrf_token
-from tests.integration.helpers import task, wait_for_task
 from tests.jobs_cancel import stubborn
-from tests.procs import descendants, kill_family
+from tests.support import wait_until
+from tests.support.flows import PASSWORD, AuthActions, csrf_token, task, wait_for_task
+from tests.support.procs import descendants, kill_family
 
 
 @pytest.fixture

@@ -14,25 +14,24 @@ from rq import Worker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from app.devstack import wait_until
 from app.extensions import db
 from app.models import Delivery
 from app.queue import fetch_job, queues
 from app.tasks.service import TaskService
-from tests.conftest import AuthActions, csrf_token
-from tests.integration.helpers import ended, flashes, post_send, task, tasks, wait_for_task
 from tests.jobs_cancel import stubborn
+from tests.support import wait_until
+from tests.support.flows import (
+    AuthActions,
+    control,
+    ended,
+    flashes,
+    post_send,
+    task,
+    tasks,
+    wait_for_task,
+)
 
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port)
-    return app_config
-
-
-def post_cancel(client: FlaskClient, task_id: int, action: str = "cancel") -> Any:
-    token = csrf_token(client, "/send_mail")
-    return client.post(f"/tasks/{task_id}/{action}", data={"csrf_token": token})
+pytestmark = pytest.mark.usefixtures("smtp_sink")  # each test mails the sink
 
 
 def delivered_rows(app: Flask, task_id: int) -> list[str]:
@@ -57,7 +56,7 @@ def test_cancel_running_send_stops_it(app: Flask, signed_in: FlaskClient, smtp_s
     [row] = tasks(app)
     wait_until(lambda: smtp_sink.handler.count() >= 10, 30, "about 20 % sent")
 
-    response = post_cancel(signed_in, row.id)
+    response = control(signed_in, row.id)
     at_answer = smtp_sink.handler.count()
     assert response.status_code == 302
     [(category, message)] = flashes(signed_in)
@@ -87,7 +86,7 @@ def test_cancel_hears_a_slow_relay_out(app: Flask, signed_in: FlaskClient, smtp_
     [row] = tasks(app)
     wait_until(lambda: smtp_sink.handler.count() >= 4, 30, "the send under way")
 
-    response = post_cancel(signed_in, row.id)
+    response = control(signed_in, row.id)
     assert response.status_code == 302
     # The answer came before the relay's last answers (the cancel is asked, not done yet):
     # the job stops between messages and hears them out.
@@ -103,7 +102,7 @@ def test_cancel_queued_send_never_runs(app: Flask, signed_in: FlaskClient, smtp_
                                        start_worker: Any, redis_conn: Redis) -> None:
     post_send(signed_in, "a@example.com, b@example.com")
     [row] = tasks(app)
-    response = post_cancel(signed_in, row.id)
+    response = control(signed_in, row.id)
     assert response.status_code == 302
     assert flashes(signed_in) == [("success", f"Task#{row.id} send_mail가 취소되었습니다.")]
     with app.app_context():
@@ -132,7 +131,7 @@ def test_stop_job_fallback_for_a_job_that_does_not_listen(app: Flask, signed_in:
         task_id = TaskService("alice").enqueue_task(stubborn, 60, description="deaf job").id
     wait_for_task(app, task_id, lambda t: t.status == "running")
     started = time.monotonic()
-    response = post_cancel(signed_in, task_id)
+    response = control(signed_in, task_id)
     assert response.status_code == 302
     assert time.monotonic() - started < 15  # the answer did not wait for the job's 60 s
     # The job ignores its stop: the reconciler sends RQ's stop-job command a few seconds on.
@@ -149,7 +148,7 @@ def test_cancel_finished_is_refused(app: Flask, signed_in: FlaskClient, smtp_sin
     post_send(signed_in, "a@example.com")
     [row] = tasks(app)
     wait_for_task(app, row.id, ended)
-    response = post_cancel(signed_in, row.id)
+    response = control(signed_in, row.id)
     assert response.status_code == 302
     assert flashes(signed_in) == [
         ("danger", f"Task#{row.id} send_mail가 이미 완료된 상태라 취소에 실패했습니다.")]
@@ -159,9 +158,9 @@ def test_cancel_finished_is_refused(app: Flask, signed_in: FlaskClient, smtp_sin
 def test_cancel_twice_is_refused(app: Flask, signed_in: FlaskClient) -> None:
     post_send(signed_in, "a@example.com")
     [row] = tasks(app)
-    post_cancel(signed_in, row.id)
+    control(signed_in, row.id)
     assert flashes(signed_in)[0][0] == "success"
-    post_cancel(signed_in, row.id)
+    control(signed_in, row.id)
     assert flashes(signed_in) == [
         ("danger", f"Task#{row.id} send_mail가 이미 완료된 상태라 취소에 실패했습니다.")]
     assert task(app, row.id).status == "canceled"
@@ -176,9 +175,9 @@ def test_cancel_rules_for_strangers_gets_and_csrf(app: Flask, client: FlaskClien
     [row] = tasks(app)
     auth.logout()
     auth.login("bob")
-    assert post_cancel(client, row.id).status_code == 404
-    assert post_cancel(client, row.id, "cancel_reserve").status_code == 404
-    assert post_cancel(client, 999999).status_code == 404
+    assert control(client, row.id).status_code == 404
+    assert control(client, row.id, "cancel_reserve").status_code == 404
+    assert control(client, 999999).status_code == 404
     auth.logout()
     auth.login("alice")
     assert client.get(f"/tasks/{row.id}/cancel").status_code == 405
@@ -199,7 +198,7 @@ def test_cancel_races_end_consistent(app: Flask, signed_in: FlaskClient, smtp_si
         post_send(signed_in, ",".join(recipients))
         row = tasks(app)[-1]
         time.sleep(rng.uniform(0, 0.8))  # jitter, not a wait: where the cancel lands varies
-        post_cancel(signed_in, row.id)
+        control(signed_in, row.id)
         flashes(signed_in)
         answered = task(app, row.id)
         assert ended(answered), f"round {round_no}: answered while {answered.status}"

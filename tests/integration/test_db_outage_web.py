@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from app.errors import DB_RETRY_AFTER_SECONDS
 from app.extensions import db
 from app.models import Task
-from tests.conftest import PASSWORD, csrf_token
+from tests.support.flows import PASSWORD, csrf_token
 from tests.support.live import Browser, LiveApp, live_app  # noqa: F401 (a fixture)
 from tests.support.tcp_proxy import TcpProxy, through
 

@@ -13,8 +13,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from app.devstack import ROOT, free_port, wait_until
-from tests.procs import alive, descendants
+from tests.support import ROOT, free_port, wait_until
+from tests.support.procs import alive, descendants
 
 
 class Output:

@@ -20,17 +20,14 @@ from flask import Flask
 from redis import Redis
 from rq.scheduler import RQScheduler
 
-from app.devstack import RedisServer, wait_until
+from app.devstack import RedisServer
 from app.extensions import db
-from app.mail.jobs import send_mail
 from app.models import Delivery
-from app.tasks.service import TaskService
-from tests.conftest import skip_or_fail
-from tests.integration.helpers import account, ended, wait_for_task
+from app.tasks.service import Mailing, TaskService
 from tests.jobs_cancel import stubborn
-from tests.procs import alive, descendants, kill_family
-
-pytestmark = pytest.mark.integration
+from tests.support import skip_or_fail, wait_until
+from tests.support.flows import account, ended, wait_for_task
+from tests.support.procs import alive, descendants, kill_family
 
 
 @pytest.fixture(params=["sqlite"])
@@ -48,10 +45,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any,
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any,
                request: pytest.FixtureRequest) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, TASK_RETRY_INTERVALS="1,1",
+    app_config.update(TASK_RETRY_INTERVALS="1,1",
                       RESERVATION_MIN_LEAD_SECONDS=1)
-    if "own_redis" in request.fixturenames:
-        app_config["REDIS_URL"] = request.getfixturevalue("own_redis").url
     return app_config
 
 
@@ -62,9 +57,7 @@ def figure(text: str) -> None:
 def send(app: Flask, recipients: list[str]) -> int:
     account(app)
     with app.app_context():
-        return TaskService("alice").enqueue_task(
-            send_mail, "welcome", "alice", recipients=recipients, timeout=600,
-            description=f"[welcome] {len(recipients)}명").id
+        return TaskService("alice").send(Mailing.named("welcome", "alice", recipients)).id
 
 
 def reserve(app: Flask, recipient: str, at: float) -> datetime:
@@ -72,8 +65,7 @@ def reserve(app: Flask, recipient: str, at: float) -> datetime:
     when = datetime.fromtimestamp(math.ceil(at), UTC)
     account(app)
     with app.app_context():
-        TaskService("alice").reserve_task(when, send_mail, "welcome", "alice",
-                                          recipients=[recipient], description=recipient)
+        TaskService("alice").send(Mailing.named("welcome", "alice", [recipient]), when)
     return when
 
 
@@ -300,8 +292,8 @@ def test_rq_cli_worker_runs_our_scheduler_and_takes_it_down(app: Flask, smtp_sin
     import subprocess
     import sys
 
-    from app.devstack import ROOT
-    from tests.conftest import worker_env
+    from tests.support import ROOT
+    from tests.support.workers import worker_env
 
     conn = Redis.from_url(app.config["REDIS_URL"])
     env = {**os.environ, **worker_env(app), "PYTHONPATH": ROOT}

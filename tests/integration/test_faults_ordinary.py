@@ -30,14 +30,15 @@ from rq import Worker
 from rq.scheduler import RQScheduler
 from sqlalchemy.engine import make_url
 
-from app.devstack import RedisServer, wait_until
+from app.devstack import RedisServer
 from app.extensions import db
-from app.mail.jobs import send_mail
 from app.models import Delivery
-from app.tasks.service import TaskService
-from tests.conftest import csrf_token, skip_or_fail
-from tests.integration.helpers import (
+from app.tasks.service import Mailing, TaskService
+from tests.support import skip_or_fail, wait_until
+from tests.support.flows import (
     account,
+    control,
+    csrf_token,
     ended,
     flashes,
     post_send,
@@ -45,12 +46,10 @@ from tests.integration.helpers import (
     tasks,
     wait_for_task,
 )
-from tests.procs import alive, descendants, kill_family
-from tests.sink import RecordingHandler, start_sink
 from tests.support.live import live_app  # noqa: F401 (a fixture)
+from tests.support.procs import alive, children, cmdline, descendants, kill_family
+from tests.support.sink import RecordingHandler, start_sink
 from tests.support.tcp_proxy import TcpProxy, through
-
-pytestmark = pytest.mark.integration
 
 JSON = {"Accept": "application/json"}
 # The issue's "five runs" of three sends of 200 at 20 a second take 2.5 minutes: the suite
@@ -97,10 +96,8 @@ def app_config(app_config: dict[str, Any], smtp_sink: Any,
     """The sink; reservations a second ahead; a quota the rate test's 3,000 fit in. With
     ``own_redis`` the test's own Redis, with ``pg_proxy`` the database through the proxy
     (the worker and gunicorn read the same URL)."""
-    app_config.update(MAIL_PORT=smtp_sink.port, RESERVATION_MIN_LEAD_SECONDS=1,
+    app_config.update(RESERVATION_MIN_LEAD_SECONDS=1,
                       QUOTA_RECIPIENTS_PER_DAY=100_000)
-    if "own_redis" in request.fixturenames:
-        app_config["REDIS_URL"] = request.getfixturevalue("own_redis").url
     if "pg_proxy" in request.fixturenames:
         proxy = request.getfixturevalue("pg_proxy")
         app_config["SQLALCHEMY_DATABASE_URI"] = through(
@@ -118,9 +115,7 @@ def send(app: Flask, recipients: list[str]) -> int:
     """A send of ``welcome`` by alice to ``recipients`` through TaskService; its task id."""
     account(app)
     with app.app_context():
-        return TaskService("alice").enqueue_task(
-            send_mail, "welcome", "alice", recipients=recipients, timeout=600,
-            description=f"[welcome] {len(recipients)}명").id
+        return TaskService("alice").send(Mailing.named("welcome", "alice", recipients)).id
 
 
 def reserve(app: Flask, recipient: str, at: float) -> datetime:
@@ -128,8 +123,7 @@ def reserve(app: Flask, recipient: str, at: float) -> datetime:
     when = datetime.fromtimestamp(math.ceil(at), UTC)
     account(app)
     with app.app_context():
-        TaskService("alice").reserve_task(when, send_mail, "welcome", "alice",
-                                          recipients=[recipient], description=recipient)
+        TaskService("alice").send(Mailing.named("welcome", "alice", [recipient]), when)
     return when
 
 
@@ -157,30 +151,6 @@ def arrivals_after(sink: Any, recipients: set[str], since: float) -> list[float]
                       if m.at >= since and recipients.intersection(m.rcpt_tos))
 
 
-def children(pid: int) -> set[int]:
-    """The living direct children of ``pid``."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(entry))
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
 def horses_of(worker_pid: int) -> set[int]:
     """The worker's forked work horses (its children that are not render processes)."""
     return {p for p in children(worker_pid) if "render_child" not in cmdline(p)}
@@ -199,12 +169,10 @@ def scheduler_lock_holder_pid(conn: Redis) -> int | None:
     return int(pid) if pid else None
 
 
-def control(client: FlaskClient, task_id: int, action: str) -> tuple[Any, float]:
+def timed_control(client: FlaskClient, task_id: int, action: str) -> tuple[Any, float]:
     """POST a task control as the page's script does (JSON); the answer and its seconds."""
-    token = csrf_token(client, "/send_mail")
     asked = time.monotonic()
-    response = client.post(f"/tasks/{task_id}/{action}", data={"csrf_token": token},
-                           headers=JSON)
+    response = control(client, task_id, action, headers=JSON)
     return response, time.monotonic() - asked
 
 
@@ -471,7 +439,7 @@ def test_hung_relay_cancel_answers_at_once_and_frees_the_worker(
 
     try:
         asked = time.monotonic()
-        response, answered = control(signed_in, row.id, "cancel")
+        response, answered = timed_control(signed_in, row.id, "cancel")
         smtp_sink.handler.hang.discard("greeting")  # new connections are greeted again
         next_id = send(app, ["next@example.com"])
         wait_until(lambda: task(app, next_id).status != "queued", 60, "the next job to start")
@@ -504,7 +472,7 @@ def test_hung_relay_pause_answers_within_a_second(
                "the send to wait at the greeting")
 
     try:
-        response, answered = control(signed_in, row.id, "pause")
+        response, answered = timed_control(signed_in, row.id, "pause")
         figure(f"hung relay: pause of 20 answered {answered:.2f} s ({response.status_code})")
         assert answered <= 1
         assert_accepted(response)
@@ -512,7 +480,7 @@ def test_hung_relay_pause_answers_within_a_second(
         smtp_sink.handler.release()
     wait_for_task(app, row.id, lambda t: t.status == "paused", timeout=60,
                   what="the pause to land")
-    assert_accepted(control(signed_in, row.id, "resume")[0])
+    assert_accepted(timed_control(signed_in, row.id, "resume")[0])
     done = wait_for_task(app, row.id, ended, timeout=60, what="the resumed send")
     assert assert_nobody_twice(smtp_sink) == dict.fromkeys(twenty, 1)
     assert (done.status, done.failed, done.delivered_count) == ("finished", False, 20)
@@ -572,12 +540,12 @@ def test_redis_full_a_posted_and_a_resumed_send_go_once_memory_frees(
     [paused] = tasks(app)
     wait_until(lambda: smtp_sink.handler.count() >= 3, 30, "3 of 40 mails")
     if paused_when == "before":
-        assert_accepted(control(signed_in, paused.id, "pause")[0])
+        assert_accepted(timed_control(signed_in, paused.id, "pause")[0])
         wait_for_task(app, paused.id, lambda t: t.status == "paused", what="the pause")
     fill(conn)
     full_at = time.time()
     if paused_when == "while_full":
-        assert_accepted(control(signed_in, paused.id, "pause")[0])
+        assert_accepted(timed_control(signed_in, paused.id, "pause")[0])
     smtp_sink.handler.delay = 0.0
 
     post_send(signed_in, "full@example.com")
@@ -585,7 +553,7 @@ def test_redis_full_a_posted_and_a_resumed_send_go_once_memory_frees(
     assert len(tasks(app)) == 2, f"no Task for the send posted while Redis was full: {told}"
     posted = tasks(app)[-1]
     wait_for_task(app, paused.id, lambda t: t.status == "paused", what="the pause")
-    resume, _ = control(signed_in, paused.id, "resume")
+    resume, _ = timed_control(signed_in, paused.id, "resume")
     while_full = {"posted": (task(app, posted.id).status, task(app, posted.id).failed),
                   "resumed": (task(app, paused.id).status, task(app, paused.id).failed)}
     still_full = refuses_writes(conn)

@@ -12,13 +12,12 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import Worker
 
-from app.devstack import wait_until
 from app.extensions import db
 from app.models import Delivery
 from app.tasks.service import TaskService
 from tests import jobs
-from tests.conftest import csrf_token
-from tests.integration.helpers import ended, post_send, tasks, wait_for_task
+from tests.support import wait_until
+from tests.support.flows import csrf_token, ended, post_send, tasks, wait_for_task
 
 # Whether a job runs inline does not depend on the database.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
     # No drain: a relay that hangs after the stop is cut at once (CANCEL_GRACE_SECONDS).
-    app_config.update(MAIL_PORT=smtp_sink.port, MAIL_TIMEOUT_SECONDS=60,
+    app_config.update(MAIL_TIMEOUT_SECONDS=60,
                       WORKER_INLINE_MAX_RECIPIENTS=3, CANCEL_DRAIN_SECONDS=0)
     return app_config
 
@@ -38,10 +37,8 @@ def test_a_few_recipients_run_in_the_worker_more_in_a_horse(app: Flask, redis_co
     [worker] = Worker.all(connection=Redis.from_url(app.config["REDIS_URL"]))
     with app.app_context():
         service = TaskService("alice")
-        few = service.enqueue_task(jobs.where_am_i, recipients=["a@example.com"] * 1,
-                                   description="few").id
-        many = service.enqueue_task(jobs.where_am_i, description="many",
-                                    recipients=[f"r{i}@example.com" for i in range(4)]).id
+        few = service.enqueue_task(jobs.where_am_i, recipient_count=1, description="few").id
+        many = service.enqueue_task(jobs.where_am_i, recipient_count=4, description="many").id
     pids = {name: wait_for_task(app, task_id, ended).result["pid"]
             for name, task_id in (("few", few), ("many", many))}
     assert pids["few"] == worker.pid

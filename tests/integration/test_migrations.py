@@ -9,7 +9,7 @@ import sys
 from sqlalchemy import MetaData, create_engine, inspect, text
 
 from app.config import database_url as normalize
-from app.devstack import ROOT
+from tests.support import ROOT
 
 
 def _empty(url: str) -> None:

@@ -11,21 +11,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
-from app.devstack import wait_until
 from app.queue import queues
-from tests.conftest import AuthActions
-from tests.integration.helpers import ended, flashes, post_send, task, tasks, wait_for_task
-from tests.integration.test_cancel import post_cancel
+from tests.support import wait_until
+from tests.support.flows import (
+    AuthActions,
+    control,
+    ended,
+    flashes,
+    post_send,
+    task,
+    tasks,
+    wait_for_task,
+)
 
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port)
-    return app_config
-
-
-def control(client: FlaskClient, task_id: int, action: str) -> Any:
-    return post_cancel(client, task_id, action)
+pytestmark = pytest.mark.usefixtures("smtp_sink")  # each test mails the sink
 
 
 def test_pause_running_then_resume_mails_everyone_once(app: Flask, signed_in: FlaskClient,

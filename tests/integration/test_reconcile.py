@@ -13,10 +13,10 @@ from app.extensions import db
 from app.models import Task
 from app.models.types import utcnow
 from app.queue import fetch_job, queues
-from app.tasks.reconcile import Reconciler
 from app.tasks.service import TaskService
-from tests.integration.helpers import task
+from app.worker.reconcile import Reconciler
 from tests.jobs_cancel import stubborn
+from tests.support.flows import task
 
 
 def backdate(app: Flask, task_id: int, seconds: int = 60) -> None:

@@ -11,9 +11,8 @@ import pytest
 from app.mail.render import RenderLimitExceeded
 from app.mail.renderpool import MEMORY, TIME, RenderLimits, RenderPool
 from app.mail.sandbox import LIMITS
-from tests.procs import alive
+from tests.support.procs import alive
 
-pytestmark = pytest.mark.integration
 SPIN = ("{% set s='x'*20000 %}{% if name == 'spin' %}{% for a in s[:2000] %}"
         "{% if s|sort|first %}.{% endif %}{% endfor %}{% endif %}{{ name }}")
 GROW = "{% if name == 'grow' %}{{ [1]|batch(5*10**7, 0)|first|length }}{% endif %}{{ name }}"

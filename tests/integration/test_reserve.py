@@ -14,10 +14,17 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq.registry import ScheduledJobRegistry
 
-from app.devstack import wait_until
 from app.queue import queues
-from tests.conftest import csrf_token
-from tests.integration.helpers import ended, flashes, post_send, task, tasks, wait_for_task
+from tests.support import wait_until
+from tests.support.flows import (
+    control,
+    ended,
+    flashes,
+    post_send,
+    task,
+    tasks,
+    wait_for_task,
+)
 
 SEOUL = ZoneInfo("Asia/Seoul")
 # Timing of the scheduler, not of the database: these slow ones run on SQLite only (a
@@ -28,7 +35,7 @@ WORKER_ENV = {"TZ": "America/Los_Angeles"}
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, RESERVATION_MIN_LEAD_SECONDS=5)
+    app_config.update(RESERVATION_MIN_LEAD_SECONDS=5)
     return app_config
 
 
@@ -44,11 +51,6 @@ def seoul_wall(moment: datetime) -> str:
 
 def reserve(client: FlaskClient, moment: datetime, recipients: str = "r@example.com") -> Any:
     return post_send(client, recipients, is_scheduled="y", scheduled_time=seoul_wall(moment))
-
-
-def control(client: FlaskClient, task_id: int, action: str, **data: str) -> Any:
-    token = csrf_token(client, "/send_mail")
-    return client.post(f"/tasks/{task_id}/{action}", data={"csrf_token": token, **data})
 
 
 def scheduled_ids(app: Flask) -> list[str]:

@@ -8,13 +8,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.devstack import RedisServer, wait_until
-from tests.integration.helpers import ended, flashes, post_send, tasks, wait_for_task
+from app.devstack import RedisServer
+from tests.support import wait_until
+from tests.support.flows import ended, flashes, post_send, tasks, wait_for_task
 
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, TASK_RETRY_INTERVALS="1,1",
+    app_config.update(TASK_RETRY_INTERVALS="1,1",
                       MAIL_DEFAULT_SENDER="Mailroom <noreply@mailroom.test>")
     return app_config
 

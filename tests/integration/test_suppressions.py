@@ -14,7 +14,7 @@ from app.extensions import db
 from app.mail.unsubscribe import SALT, make_token
 from app.models import Delivery, Suppression, Task
 from app.models.task import DELIVERED, PENDING, REFUSED, SUPPRESSED
-from tests.conftest import AuthActions, csrf_token
+from tests.support.flows import AuthActions, csrf_token
 
 
 def token(app: Flask, owner: str = "alice", address: str = "Bob@Example.com") -> str:

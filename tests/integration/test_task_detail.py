@@ -18,14 +18,9 @@ from flask.testing import FlaskClient
 from app.extensions import db
 from app.models import Task
 from app.models.types import utcnow
-from tests.conftest import AuthActions, csrf_token
-from tests.integration.helpers import ended, post_send, tasks, wait_for_task
+from tests.support.flows import AuthActions, csrf_token, ended, post_send, tasks, wait_for_task
 
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port)
-    return app_config
+pytestmark = pytest.mark.usefixtures("smtp_sink")  # each test mails the sink
 
 
 def outcomes(html: str) -> dict[str, str]:

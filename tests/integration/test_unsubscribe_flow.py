@@ -20,15 +20,15 @@ from flask.testing import FlaskClient
 
 from app.extensions import db
 from app.models import Suppression
-from tests.dkim_keys import DOMAIN, SELECTOR, published
-from tests.integration.helpers import ended, flashes, post_send, tasks, wait_for_task
+from tests.support.dkim_keys import DOMAIN, SELECTOR, published
+from tests.support.flows import ended, flashes, post_send, tasks, wait_for_task
 
 EVERYONE = ["kim@example.com", "lee@example.com", "park@example.com"]
 
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, RESERVATION_MIN_LEAD_SECONDS=3,
+    app_config.update(RESERVATION_MIN_LEAD_SECONDS=3,
                       PUBLIC_BASE_URL="https://mail.example.com")
     return app_config
 

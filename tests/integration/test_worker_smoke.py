@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask
 from rq.job import JobStatus
 
-from app.devstack import wait_until
 from app.extensions import db
 from app.models import Task
 from app.queue import queues
 from tests.jobs import smoke_write
+from tests.support import wait_until
 
 
 def test_smoke_job_runs_on_real_worker(app: Flask, start_worker) -> None:

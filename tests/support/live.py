@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.devstack import ROOT, free_port, stop_process, wait_until
-from tests.conftest import PASSWORD, worker_env
-from tests.procs import descendants, kill_leftovers
+from tests.support import ROOT, free_port, stop_process, wait_until
+from tests.support.flows import PASSWORD
+from tests.support.procs import descendants, kill_leftovers
+from tests.support.workers import worker_env
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

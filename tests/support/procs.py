@@ -6,9 +6,9 @@ import os
 import signal
 
 
-def descendants(pid: int) -> set[int]:
-    """Every descendant of ``pid``."""
-    parents: dict[int, list[int]] = {}
+def _table() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, state), read from /proc."""
+    table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -17,13 +17,36 @@ def descendants(pid: int) -> set[int]:
                 fields = handle.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parents.setdefault(int(fields[1]), []).append(int(entry))
+        table[int(entry)] = (int(fields[1]), fields[0])
+    return table
+
+
+def descendants(pid: int) -> set[int]:
+    """Every descendant of ``pid``."""
+    parents: dict[int, list[int]] = {}
+    for child, (parent, _) in _table().items():
+        parents.setdefault(parent, []).append(child)
     found, todo = set(), [pid]
     while todo:
         for child in parents.get(todo.pop(), []):
             found.add(child)
             todo.append(child)
     return found
+
+
+def children(pid: int) -> set[int]:
+    """The living direct children of ``pid``."""
+    return {child for child, (parent, state) in _table().items()
+            if parent == pid and state != "Z"}
+
+
+def cmdline(pid: int) -> str:
+    """The command line of ``pid`` ("" once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def alive(pid: int) -> bool:
@@ -49,7 +72,7 @@ def kill_family(pid: int) -> set[int]:
     """SIGKILL ``pid`` (a process we started) and then every descendant; wait until all are
     gone; the pids. The parent goes first, so a supervisor cannot start a replacement for a
     child it saw die."""
-    from app.devstack import wait_until
+    from tests.support import wait_until
 
     family = descendants(pid) | {pid}
     for victim in [pid, *sorted(family - {pid})]:

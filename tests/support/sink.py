@@ -166,7 +166,7 @@ def start_sink(handler: Any, port: int | None = None) -> Any:
     greeting can hang; DATA is noted when its command is read); ``.handler`` is set."""
     from aiosmtpd.controller import Controller
 
-    from app.devstack import free_port
+    from tests.support import free_port
 
     smtp_class = _smtp_class()
 

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.devstack import free_port
+from tests.support import free_port
 
 
 class TcpProxy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, csrf_token
+from tests.support.flows import AuthActions, csrf_token
 
 BAD_LOGIN = "아이디 또는 비밀번호가 올바르지 않습니다."
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import fakeredis
 import pytest
 from flask import Flask
 from redis import Redis
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
-from app.devstack import free_port
 from app.extensions import db
 from app.models import Notification, Task
 from app.queue import SERIALIZER, fetch_job, queues
@@ -31,16 +31,22 @@ def retry_intervals() -> str:
 
 @pytest.fixture
 def redis_refuses() -> bool:
-    """True: the test app's ``REDIS_URL`` names a port nothing listens on."""
+    """True: the test app's Redis refuses every command (as one that went away does)."""
     return False
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], retry_intervals: str,
-               redis_refuses: bool) -> dict[str, Any]:
+def app_redis(redis_conn: Redis, redis_refuses: bool) -> Redis:
+    if not redis_refuses:
+        return redis_conn
+    away = fakeredis.FakeServer()
+    away.connected = False
+    return fakeredis.FakeRedis(server=away)
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], retry_intervals: str) -> dict[str, Any]:
     app_config["TASK_RETRY_INTERVALS"] = retry_intervals
-    if redis_refuses:
-        app_config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
     return app_config
 
 
@@ -135,7 +141,7 @@ def test_enqueue_when_redis_refuses_fails_the_task(app: Flask, redis_conn: Redis
         entry = progress_entry(task)
         assert (entry["status"], entry["failed"]) == ("finished", True)
         assert entry["log"] == task.log
-    assert redis_conn.keys("rq:*") == []  # the session's server never saw the job
+    assert redis_conn.keys("rq:*") == []  # the test's server never saw the job
 
 
 # -- @background_task: success -------------------------------------------------------------

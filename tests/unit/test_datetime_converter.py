@@ -1,4 +1,5 @@
-"""The pure time helpers: Korean remaining-time text, zone-aware parsing, the window."""
+"""The pure time helpers: remaining seconds (shown in the words of ``app.labels``), zone-aware
+parsing, the window."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.labels import DUE_TEXT, remaining_text
 from app.utils.datetime_converter import (
-    DUE_TEXT,
     check_reservation_window,
     korean_datetime,
     localtime,
     parse_local_datetime,
     remaining_seconds,
-    timedelta_to_remain,
     zone,
 )
 
@@ -47,7 +47,13 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-# -- timedelta_to_remain ------------------------------------------------------------
+def remain(td: timedelta) -> str:
+    """The words the pages show for ``td`` left: remaining_seconds read by remaining_text."""
+    start = utc(2026, 1, 1, 12, 0, 0)
+    return remaining_text(remaining_seconds(start + td, start))
+
+
+# -- remaining time in words --------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -66,16 +72,16 @@ def utc(*args: int) -> datetime:
         (timedelta(days=1, hours=23, minutes=59, seconds=59), "1일 23시간 59분 59초 남음"),
     ],
 )
-def test_timedelta_to_remain_examples(td: timedelta, expected: str) -> None:
-    assert timedelta_to_remain(td) == expected
+def test_remain_examples(td: timedelta, expected: str) -> None:
+    assert remain(td) == expected
 
 
 @pytest.mark.parametrize(
     "td", [timedelta(0), timedelta(seconds=-1), timedelta(microseconds=-1), timedelta(days=-3)]
 )
-def test_timedelta_to_remain_due(td: timedelta) -> None:
+def test_remain_due(td: timedelta) -> None:
     assert DUE_TEXT == "곧 전송"
-    assert timedelta_to_remain(td) == DUE_TEXT
+    assert remain(td) == DUE_TEXT
 
 
 def parse_remain(text: str) -> list[tuple[int, str]]:
@@ -90,8 +96,8 @@ def parse_remain(text: str) -> list[tuple[int, str]]:
 
 
 @given(st.timedeltas(min_value=timedelta(days=-10), max_value=timedelta(days=400)))
-def test_timedelta_to_remain_property(td: timedelta) -> None:
-    text = timedelta_to_remain(td)
+def test_remain_property(td: timedelta) -> None:
+    text = remain(td)
     assert text
     expected = math.ceil(td.total_seconds())
     if expected <= 0:

@@ -14,7 +14,7 @@ from flask import Flask
 
 from app.mail.dkim import DkimConfigError, DkimSigner, dns_record, txt_value
 from app.mail.sender import WIRE_POLICY, RenderedMail, build_message
-from tests.dkim_keys import DOMAIN, SELECTOR, published
+from tests.support.dkim_keys import DOMAIN, SELECTOR, published
 
 
 def message(**headers: str) -> Message:

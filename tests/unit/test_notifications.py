@@ -22,7 +22,7 @@ from app.tasks import progress
 from app.tasks.progress import KEEP_ENDED_SECONDS, publish_task
 from app.tasks.service import TaskService
 from tests import jobs
-from tests.conftest import AuthActions
+from tests.support.flows import AuthActions
 
 
 def enqueue(app: Flask, username: str = "alice", *args: Any, func: Any = jobs.returns_value,

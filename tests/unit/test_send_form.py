@@ -15,7 +15,7 @@ from app.extensions import db
 from app.mail.recipients import parse_recipients
 from app.models import Delivery, Task
 from app.queue import fetch_job
-from tests.integration.helpers import flashes, post_send, tasks
+from tests.support.flows import flashes, post_send, tasks
 
 
 @pytest.fixture
@@ -64,8 +64,9 @@ def test_good_input_makes_one_task_and_one_job(app: Flask, signed_in: FlaskClien
     job = fetch_job(str(row.id), redis_conn)
     assert job.origin == "default"
     assert job.timeout == 315  # grows with the batch: RQ's default 180 s would cut it short
-    # The job carries no recipients: they are the task's delivery rows, in order.
-    assert job.args == ["welcome", "alice"]
+    # The job carries no recipients: they are the task's delivery rows, in order; nor the
+    # template or its owner: the job reads them from its Task row (issue 18).
+    assert job.args == []
     with app.app_context():
         rows = db.session.execute(db.select(Delivery.recipient, Delivery.status)
                                   .where(Delivery.task_id == row.id)

@@ -10,7 +10,7 @@ from flask import Flask
 from itsdangerous import URLSafeSerializer
 
 from app.extensions import db
-from app.mail.unsubscribe import SALT, list_headers, make_token, read_token, unsubscribe_url
+from app.mail.unsubscribe import SALT, make_token, read_token, unsubscribe_links
 from app.models import User
 
 KEY = "unsubscribe-test-secret-key"
@@ -90,17 +90,17 @@ def test_a_new_session_key_leaves_links_alone(context: Flask) -> None:
 
 
 def test_url_and_headers(context: Flask) -> None:
-    url = unsubscribe_url("alice", "bob@example.com")
+    url, header_list = unsubscribe_links("alice", "bob@example.com")
     assert url.startswith("https://mail.example.com/unsubscribe/")
     assert read_token(url.rsplit("/", 1)[1]) == ("alice", "bob@example.com")
-    headers = dict(list_headers("alice", "bob@example.com"))
+    headers = dict(header_list)
     assert headers["List-Unsubscribe"] == f"<{url}>"
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_mailto_when_configured() -> None:
     with bare_app(MAIL_UNSUBSCRIBE_MAILTO="unsubscribe@example.com"):
-        value = dict(list_headers("alice", "bob@example.com"))["List-Unsubscribe"]
+        value = dict(unsubscribe_links("alice", "bob@example.com")[1])["List-Unsubscribe"]
     https, mailto = value.split(", ")
     assert https.startswith("<https://mail.example.com/unsubscribe/")
     assert mailto.startswith("<mailto:unsubscribe@example.com?subject=unsubscribe%20")

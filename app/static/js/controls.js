@@ -1,14 +1,12 @@
 // Task controls (pause, cancel, send now, …) posted without leaving the page. A pause or
 // a cancel the job has not heard yet (202) shows as pending on its alert — "일시 중지 중…",
-// "취소 중…", its pause and cancel buttons disabled — until the poller (notifications.js)
-// says the task is paused, canceled or ended.
+// "취소 중…", its pause and cancel buttons disabled — until the poller's progress
+// (progress.js) says the task is paused, canceled or ended.
 (function () {
   'use strict';
 
-  // The words come from the page (_macros.html STOP_TEXTS): pausing, canceling, paused,
-  // canceled.
-  const section = document.getElementById('in-progress');
-  const TEXTS = JSON.parse((section && section.dataset.stopTexts) || '{}');
+  // The words of a stop (pausing, canceling, paused, canceled) come from labels.js.
+  const stopText = window.MailroomLabels.stopText;
   const PENDING = new Set(['pausing', 'canceling']);
   const DONE_OF = { pausing: 'paused', canceling: 'canceled' };
   const SETTLED = new Set(['paused', 'canceled', 'finished']);
@@ -59,7 +57,7 @@
 
   function setPending(taskId, state, confirmed) {
     pending.set(taskId, { state: state, confirmed: confirmed });
-    showState(taskId, TEXTS[state] || '', true);
+    showState(taskId, stopText(state), true);
   }
 
   function clearPending(taskId, text) {
@@ -84,7 +82,7 @@
     const mine = pending.get(taskId);
     if (SETTLED.has(entry.status)) {
       if (mine) {  // the stop this page waited for has landed (or the send ended first)
-        clearPending(taskId, TEXTS[entry.status] || '');
+        clearPending(taskId, stopText(entry.status));
       }
       return;
     }
@@ -92,7 +90,7 @@
     if (server) {
       setPending(taskId, server, true);
     } else if (mine && !mine.confirmed) {
-      showState(taskId, TEXTS[mine.state] || '', true);  // the poller has not heard yet
+      showState(taskId, stopText(mine.state), true);  // the poller has not heard yet
     } else {
       clearPending(taskId, '');  // resumed, or nothing was ever under way
     }
@@ -116,7 +114,7 @@
     if (status === 202 && answer.ok) {
       setPending(taskId, PENDING.has(answer.state) ? answer.state : kind, false);
     } else if (status === 200 && answer.ok) {
-      clearPending(taskId, TEXTS[answer.state || DONE_OF[kind]] || '');
+      clearPending(taskId, stopText(answer.state || DONE_OF[kind]));
     } else {
       clearPending(taskId, '');
     }

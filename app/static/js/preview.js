@@ -1,5 +1,8 @@
 // The send page's preview: posts the form as it stands to /send_mail/preview (which queues
 // nothing) and shows the mail one recipient would get; the arrows step through recipients.
+// The HTML part is never written into the page (a srcdoc frame would live under the page's
+// CSP): the form goes once more, to /send_mail/preview.html, straight into the sandboxed
+// frame, and the mail draws under the policy that answer carries.
 (function () {
   "use strict";
   const form = document.getElementById("send-form");
@@ -17,12 +20,35 @@
     $("preview-recipient").textContent = data.recipient;
     $("preview-subject").textContent = data.subject;
     $("preview-text").textContent = data.text;
-    $("preview-html").srcdoc = data.html;
+    if (data.html) drawHtml(data.index); else freshFrame();
     $("preview-html").hidden = !data.html;
     $("preview-no-html").hidden = Boolean(data.html);
     $("preview-position").textContent = (index + 1) + " / " + count;
     $("preview-prev").disabled = index <= 0;
     $("preview-next").disabled = index >= count - 1;
+  }
+
+  // A fresh frame each time: the first page a new frame loads adds no step to the
+  // browser's history, so Back still leaves the send page.
+  function freshFrame() {
+    const old = $("preview-html");
+    const frame = old.cloneNode(false);
+    old.replaceWith(frame);
+    return frame;
+  }
+
+  // Post the form as it stands into the frame; the form keeps its own action and target.
+  function drawHtml(at) {
+    const frame = freshFrame();
+    const action = form.getAttribute("action");
+    form.setAttribute("action", form.dataset.previewHtmlUrl + "?index=" + encodeURIComponent(at));
+    form.setAttribute("target", frame.name);
+    try {
+      HTMLFormElement.prototype.submit.call(form);  // no submit event: nothing else reacts
+    } finally {
+      form.setAttribute("action", action);
+      form.removeAttribute("target");
+    }
   }
 
   function fail(message) {

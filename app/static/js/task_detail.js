@@ -1,6 +1,7 @@
 // The task detail page: while the task is unfinished, poll its recipients and update each
 // row's outcome in place (no reload); stop once it has ended. A failed poll (503, offline)
-// waits Retry-After, else twice as long as the last, up to 30 s.
+// waits Retry-After, else twice as long as the last, up to 30 s. The outcome's words come
+// from labels.js.
 (function () {
   'use strict';
 
@@ -28,7 +29,7 @@
         return;
       }
       row.dataset.outcome = entry.outcome;
-      row.querySelector('.outcome').textContent = entry.outcome;
+      row.querySelector('.outcome').textContent = window.MailroomLabels.outcomeText(entry.outcome);
       row.querySelector('.at').textContent = entry.at;
       row.querySelector('.message-id').textContent = entry.message_id;
       row.querySelector('.reply').textContent = entry.reply;

@@ -12,11 +12,11 @@ from redis import Redis
 from rq import Callback, Queue, Retry
 from rq.job import Job
 
-from app.devstack import wait_until
 from app.queue import JOB_FUNCTIONS, SERIALIZER
 from app.worker.allowlist import JobNotAllowed, allowlisted_job_class
+from tests.support import wait_until
 
-CANARY = "tests.security.allowlist_canary.run"
+CANARY = "tests.support.allowlist_canary.run"
 
 
 def attacker_queue(redis_conn: Redis) -> Queue:

@@ -10,8 +10,8 @@ from redis import Redis
 from rq import Queue
 from rq.serializers import DefaultSerializer
 
-from app.devstack import wait_until
 from app.queue import SERIALIZER, queues
+from tests.support import wait_until
 
 
 class Exploit:

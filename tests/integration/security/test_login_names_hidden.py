@@ -14,17 +14,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.cli import create_user
-from tests.conftest import PASSWORD, AuthActions
-from tests.integration.helpers import ended, post_send, tasks, wait_for_task
+from tests.support.flows import PASSWORD, AuthActions, ended, post_send, tasks, wait_for_task
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port,
-                      MAIL_DEFAULT_SENDER="우리 동네 도서관 <library@example.com>")
+    app_config.update(MAIL_DEFAULT_SENDER="우리 동네 도서관 <library@example.com>")
     return app_config
 
 

@@ -9,16 +9,11 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.mail.jobs import send_mail
 from app.models import Delivery
-from app.tasks.service import TaskService
-from tests.integration.helpers import account, ended, wait_for_task
+from app.tasks.service import Mailing, TaskService
+from tests.support.flows import account, ended, wait_for_task
 
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port)
-    return app_config
+pytestmark = pytest.mark.usefixtures("smtp_sink")  # each test mails the sink
 
 
 def test_the_batch_goes_on_past_an_unsendable_recipient(app: Flask, smtp_sink: Any,
@@ -27,8 +22,7 @@ def test_the_batch_goes_on_past_an_unsendable_recipient(app: Flask, smtp_sink: A
     recipients = ["a@example.com", "üser2@example.com", "c@example.com"]
     account(app)
     with app.app_context():
-        task_id = TaskService("alice").enqueue_task(
-            send_mail, "welcome", "alice", recipients=recipients, description="mixed").id
+        task_id = TaskService("alice").send(Mailing.named("welcome", "alice", recipients)).id
     start_worker()
     done = wait_for_task(app, task_id, ended, what="the send")
     assert sorted(smtp_sink.handler.recipients()) == ["a@example.com", "c@example.com"]

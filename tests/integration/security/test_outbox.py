@@ -14,12 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.devstack import SavingHandler, start_smtp_sink, wait_until
+from app.devstack import SavingHandler, start_smtp_sink
 from app.extensions import db
 from app.mail.sender import message_id
 from app.models import Task
-from tests.conftest import AuthActions
-from tests.integration.helpers import post_send, tasks, wait_for_task
+from tests.support import wait_until
+from tests.support.flows import AuthActions, post_send, tasks, wait_for_task
 
 SENDER = "Mailroom <mailroom@localhost>"
 

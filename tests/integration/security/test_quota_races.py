@@ -14,21 +14,27 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
-from app.devstack import wait_until
 from app.extensions import db
 from app.models import Task
 from app.tasks.quota import WINDOW
-from tests.conftest import AuthActions, csrf_token
-from tests.integration.helpers import ended, flashes, post_send, tasks, wait_for_task
+from tests.support import wait_until
+from tests.support.flows import (
+    AuthActions,
+    csrf_token,
+    ended,
+    flashes,
+    post_send,
+    tasks,
+    wait_for_task,
+)
 from tests.support.live import LiveApp, live_app  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.integration
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, RESERVATION_MIN_LEAD_SECONDS=1)
+    app_config.update(RESERVATION_MIN_LEAD_SECONDS=1)
     return app_config
 
 

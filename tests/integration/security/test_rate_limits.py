@@ -11,18 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.devstack import free_port
 from app.extensions import db
 from app.models import Task
-from tests.conftest import PASSWORD, AuthActions, csrf_token
-from tests.integration.helpers import post_send
-
-
-def attempt(client: FlaskClient, username: str, password: str, address: str) -> Any:
-    token = csrf_token(client)
-    return client.post("/auth/login", data={"username": username, "password": password,
-                                            "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address})
+from tests.support import free_port
+from tests.support.attacks import attempt
+from tests.support.flows import PASSWORD, AuthActions, csrf_token, post_send
 
 
 def test_guessing_one_name_is_stopped_even_from_many_addresses(

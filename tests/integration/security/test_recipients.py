@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from app.mail.recipients import parse_recipients
-from tests.integration.helpers import flashes, post_send, tasks
+from tests.support.flows import flashes, post_send, tasks
 
 REFUSAL = "@ 앞부분에 영문·숫자·기호(ASCII) 이외의 문자가 있는 주소로는 보낼 수 없습니다: "
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.devstack import ROOT
 from app.redis_url import check_redis_url, is_loopback
+from tests.support import ROOT
 
 LOCAL = [
     "redis://127.0.0.1:6379/0",

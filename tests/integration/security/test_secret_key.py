@@ -11,23 +11,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.devstack import ROOT, dev_secret_key
+from app.devstack import dev_secret_key
 from app.security import InsecureConfig
-from tests.conftest import AuthActions
-
-OLD_DEFAULT = "dev-only-change-me"
-
-
-def forged_cookie(app: Flask, key: str, payload: dict[str, Any]) -> str:
-    """A session cookie signed with ``key``, as an attacker would make it offline."""
-    signer = SecureCookieSessionInterface().get_signing_serializer(
-        type("Fake", (), {"secret_key": key, "config": {"SECRET_KEY_FALLBACKS": []}})())
-    assert signer is not None
-    return signer.dumps(payload)
+from tests.support import ROOT
+from tests.support.attacks import OLD_DEFAULT, forged_cookie
+from tests.support.flows import AuthActions
 
 
 @pytest.mark.parametrize("key", [None, "", OLD_DEFAULT, "short"])

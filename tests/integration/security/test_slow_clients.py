@@ -11,8 +11,8 @@ import sys
 import urllib.request
 from typing import Any
 
-from app.devstack import ROOT, free_port, stop_process, wait_until
-from tests.procs import descendants, kill_leftovers
+from tests.support import ROOT, free_port, stop_process, wait_until
+from tests.support.procs import descendants, kill_leftovers
 
 WORKERS = 2
 

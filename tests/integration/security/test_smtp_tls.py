@@ -23,22 +23,20 @@ from flask import Flask
 
 from app import config
 from app.cli import create_user
-from app.devstack import free_port
 from app.extensions import db
-from app.mail.jobs import send_mail
 from app.mail.relay import (
     PlainLoginRefused,
     RelayCertificateError,
     is_loopback,
     login_allowed,
 )
-from app.mail.sender import SmtpBatch
+from app.mail.sender import SmtpConnection
 from app.models import Delivery
 from app.tasks.decorators import TransientError
-from app.tasks.service import TaskService
-from tests.conftest import skip_or_fail
-from tests.integration.helpers import ended, wait_for_task
-from tests.sink import RecordingHandler
+from app.tasks.service import Mailing, TaskService
+from tests.support import free_port, skip_or_fail
+from tests.support.flows import ended, wait_for_task
+from tests.support.sink import RecordingHandler
 
 USER, PASSWORD = "mailroom", "relay-password-7f3a9c"
 SENDER = "Mailroom <mailroom@example.com>"
@@ -175,7 +173,7 @@ def send_one(settings: dict[str, Any], recipient: str = "kim@example.org") -> No
     message = EmailMessage()
     message["Subject"], message["From"], message["To"] = "Hello", SENDER, recipient
     message.set_content("A test message.")
-    with SmtpBatch(settings) as smtp:
+    with SmtpConnection(settings) as smtp:
         smtp.send(message, SENDER, recipient)
 
 
@@ -219,7 +217,7 @@ def test_the_relay_whose_certificate_names_it_gets_login_and_mail(
 
 def test_an_unreadable_ca_file_is_a_clear_setting_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="MAIL_TLS_CA_FILE"):
-        SmtpBatch(mail_config(tmp_path, MAIL_USE_TLS=True,
+        SmtpConnection(mail_config(tmp_path, MAIL_USE_TLS=True,
                               MAIL_TLS_CA_FILE=str(tmp_path / "missing.pem")))
 
 
@@ -240,11 +238,11 @@ def test_a_plain_login_goes_only_to_this_machine(server: str, allowed: bool) -> 
 def test_a_plain_login_to_a_remote_relay_is_refused_before_connecting(tmp_path: Path) -> None:
     settings = mail_config(tmp_path, MAIL_SERVER="relay.example.com", MAIL_PORT=587)
     with pytest.raises(PlainLoginRefused, match="암호화되지 않은 연결로는") as refused:
-        SmtpBatch(settings)
+        SmtpConnection(settings)
     assert "비밀번호를 보내지 않았습니다" in str(refused.value)
     assert not isinstance(refused.value, TransientError)  # permanent: a setting to fix
-    SmtpBatch({**settings, "MAIL_USERNAME": None})  # no login: plain is the operator's call
-    SmtpBatch({**settings, "MAIL_USE_TLS": True})
+    SmtpConnection({**settings, "MAIL_USERNAME": None})  # no login: plain is the operator's call
+    SmtpConnection({**settings, "MAIL_USE_TLS": True})
 
 
 def test_a_plain_login_to_a_loopback_relay_is_allowed(start_relay: Any,
@@ -274,9 +272,8 @@ def send_task(app: Flask) -> int:
     """A send of two recipients, by ``alice``."""
     with app.app_context():
         create_user("alice", "correct horse battery")
-        return TaskService("alice").enqueue_task(
-            send_mail, "welcome", "alice", recipients=["kim@example.org", "lee@example.org"],
-            description="to the impostor").id
+        return TaskService("alice").send(Mailing.named(
+            "welcome", "alice", ["kim@example.org", "lee@example.org"])).id
 
 
 def test_a_send_through_an_impostor_fails_with_the_reason(app: Flask, impostor: Relay,

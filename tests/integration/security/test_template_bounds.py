@@ -16,16 +16,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.devstack import wait_until
 from app.extensions import db
 from app.models import Delivery, MailTemplate
-from tests.conftest import AuthActions
-from tests.integration.helpers import ended, tasks, wait_for_task
-from tests.procs import descendants
+from tests.support import wait_until
+from tests.support.flows import AuthActions, ended, tasks, wait_for_task
 from tests.support.live import Browser, LiveApp, live_app  # noqa: F401 (a fixture)
+from tests.support.procs import descendants
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 SECONDS, MEMORY_MB = 2.0, 256
 # The reviewer's payloads, as typed into the form.
@@ -41,7 +39,7 @@ BRANCHES = {"cpu": CPU_SET + "{% if name == 'boom' %}" + CPU_LOOP + "{% endif %}
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(MAIL_PORT=smtp_sink.port, TEMPLATE_RENDER_SECONDS=SECONDS,
+    app_config.update(TEMPLATE_RENDER_SECONDS=SECONDS,
                       TEMPLATE_RENDER_MEMORY_MB=MEMORY_MB, TEMPLATE_WORK_BUDGET=10**15,
                       TEMPLATE_MAX_OUTPUT=10**12, WORKER_PROCESSES=2)
     return app_config

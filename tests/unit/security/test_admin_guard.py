@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.support.flows import PASSWORD, AuthActions, csrf_token
 
 PATHS = ["/admin", "/admin/", "/admin/x", "/admin/jobs/1/requeue", "/admin/jobs/1/delete",
          "/admin/jobs/abc/requeue", "/admin//", "/admin/static/../"]

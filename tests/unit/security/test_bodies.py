@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from app.extensions import db
 from app.models import Task
-from tests.integration.helpers import post_send
+from tests.support.flows import post_send
 
 
 def test_an_oversized_urlencoded_body_is_413(client: FlaskClient) -> None:

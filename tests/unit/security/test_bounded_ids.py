@@ -10,9 +10,9 @@ from werkzeug.routing import IntegerConverter
 
 from app.converters import MAX_ID, MAX_PAGE, IdConverter, bounded_int
 from app.extensions import db
-from app.history.routes import PER_PAGE
 from app.models import Task
-from tests.conftest import csrf_token
+from app.tasks_ui.routes import PER_PAGE
+from tests.support.flows import csrf_token
 
 HUGE_IDS = [
     str(MAX_ID + 1),  # past PostgreSQL's int4

@@ -14,8 +14,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from app.mail.recipients import MAX_FIELD, parse_csv, read_recipients
-from tests.conftest import csrf_token
-from tests.integration.helpers import delivery_fields, flashes, post_send, tasks
+from tests.support.flows import csrf_token, delivery_fields, flashes, post_send, tasks
 
 HEAD = "email,name\n"
 OVER_CSV_LIMIT = "x" * 131_073  # csv's field limit is 131,072 characters

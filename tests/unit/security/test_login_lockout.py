@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, AuthActions
-from tests.security.test_rate_limits import attempt
+from tests.support.attacks import attempt
+from tests.support.flows import PASSWORD, AuthActions
 
 HOME, GUESSER = "192.0.2.10", "10.0.0.9"
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions
-from tests.integration.helpers import post_send
+from tests.support.flows import AuthActions, post_send
 
 
 def test_signing_in_again_does_not_reset_the_send_limit(app: Flask, signed_in: FlaskClient,

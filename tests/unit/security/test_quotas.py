@@ -14,15 +14,14 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from app import create_app
-from app.devstack import free_port
 from app.extensions import db
 from app.models import Task
 from app.tasks.quota import WINDOW, frees_at
 from app.tasks.service import EnqueueError, TaskService
 from app.utils.datetime_converter import korean_datetime, localtime
 from tests import jobs
-from tests.conftest import AuthActions, csrf_token
-from tests.integration.helpers import flashes, post_send, tasks
+from tests.support import free_port
+from tests.support.flows import AuthActions, csrf_token, flashes, post_send, tasks
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

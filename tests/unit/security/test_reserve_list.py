@@ -17,7 +17,7 @@ from app.models.types import utcnow
 from app.tasks.progress import KEEP_ENDED_SECONDS, MAX_ENDED_ENTRIES, _pruned
 from app.tasks.service import TaskService
 from tests import jobs
-from tests.conftest import csrf_token
+from tests.support.flows import csrf_token
 
 MANY = 250  # past the old cut at 200
 

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.security import InsecureConfig
-from tests.conftest import AuthActions
-from tests.security.test_secret_key import OLD_DEFAULT, forged_cookie
+from tests.support.attacks import OLD_DEFAULT, forged_cookie
+from tests.support.flows import AuthActions
 
 
 @pytest.mark.parametrize("testing", [False, True])

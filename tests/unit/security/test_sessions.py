@@ -11,8 +11,7 @@ from flask.testing import FlaskClient
 
 from app.extensions import db
 from app.models import Task
-from tests.conftest import AuthActions, csrf_token
-from tests.integration.helpers import post_send
+from tests.support.flows import AuthActions, csrf_token, post_send
 
 
 def session_cookie(client: FlaskClient) -> str:

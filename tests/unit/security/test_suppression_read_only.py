@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from app.extensions import db
 from app.mail.unsubscribe import make_token
 from app.models import Suppression
-from tests.conftest import csrf_token
+from tests.support.flows import csrf_token
 
 
 def rows(app: Flask) -> dict[str, tuple[int, str]]:

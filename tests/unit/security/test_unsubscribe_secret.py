@@ -21,7 +21,7 @@ from app.extensions import db
 from app.mail.unsubscribe import LEGACY_SALT, SALT, make_token
 from app.models import Suppression
 from app.security import InsecureConfig
-from tests.conftest import AuthActions
+from tests.support.flows import AuthActions
 
 FALLBACK = "the-session-key-before-the-last-rotation"
 

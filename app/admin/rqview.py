@@ -22,7 +22,7 @@ from app.models.task import FINISHED, QUEUED, RUNNING, UNFINISHED
 from app.models.types import utcnow
 from app.queue import SERIALIZER, QueueSet, fetch_job
 from app.tasks import inflight
-from app.tasks.progress import publish_task_id
+from app.tasks.progress import publish_task, publish_task_id
 from app.tasks.submit import submit_job
 
 DELETED_LOG = "운영자가 작업을 지웠습니다."
@@ -189,5 +189,4 @@ def delete(queue_set: QueueSet, job_id: str) -> None:
         inflight.settle_claims(queue_set.connection, task.id)
         task.sync_delivery_counts()
         task.end(FINISHED, failed=True, log=DELETED_LOG)
-        db.session.commit()
-        publish_task_id(task.id)
+        publish_task(task)

@@ -65,7 +65,6 @@ def _end_unfinished(task: Task, log_text: str) -> None:
         task.end(CANCELED, failed=True, log=CANCELED_LOG)
     else:
         task.end(FINISHED, failed=True, log=log_text)
-    db.session.commit()
     publish_task(task)
 
 
@@ -79,7 +78,6 @@ def reconcile_failed_job(job: Job, exc_string: str) -> Task | None:
         inflight.settle_claims(queues().connection, task.id)
         task.sync_delivery_counts()
         task.status = QUEUED
-        db.session.commit()
         publish_task(task)
         return task
     last_line = exc_string.strip().splitlines()[-1] if exc_string.strip() else ""

@@ -12,11 +12,11 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.filters import to_localtime
-from app.history import bp
-from app.history.routes import page_number
 from app.models import Delivery, Task
 from app.models.task import REFUSED, SENDING, SUPPRESSED, UNKNOWN
 from app.tasks.service import QUEUE_FULL, EnqueueError, QueueFull, TaskService
+from app.tasks_ui import bp
+from app.views import page_number
 
 PER_PAGE = 100
 # ``sending`` is a claim in flight: to the user it is still pending.
@@ -50,7 +50,7 @@ def detail(task_id: int) -> str:
     template = ((task.job_args or {}).get("args") or [""])[0]
     suppressed = db.session.scalar(db.select(db.func.count()).where(
         Delivery.task_id == task.id, Delivery.status == SUPPRESSED))
-    return render_template("history/detail.html", task=task, page=page, rows=map(_row, page),
+    return render_template("tasks_ui/detail.html", task=task, page=page, rows=map(_row, page),
                            template_name=template, resends=resends, suppressed=suppressed)
 
 
@@ -89,42 +89,25 @@ def resend(task_id: int) -> Response:
     """A new task for exactly the task's refused (``which=failed``) or unknown recipients."""
     task = Task.owned_or_404(task_id, current_user.username)
     status = WHICH.get(request.form.get("which", ""))
-    back = redirect(url_for("history.detail", task_id=task.id))
+    back = redirect(url_for("tasks.detail", task_id=task.id))
     if status is None or task.job_func is None:
         flash("다시 보낼 대상을 고르세요 (failed 또는 unknown).", "danger")
         return back
-    rows = db.session.execute(
-        db.select(Delivery.recipient, Delivery.fields).where(Delivery.task_id == task.id,
-                                                             Delivery.status == status)
-        .order_by(Delivery.position)).all()
-    if not rows:
-        flash("다시 보낼 받는 사람이 없습니다.", "warning")
-        return back
-    return _resend(task, [r for r, _ in rows], [f or {} for _, f in rows]) or back
-
-
-def _resend(task: Task, recipients: list[str], fields: list[dict[str, str]]
-            ) -> Response | None:
-    """The same template (the task's snapshot) to ``recipients``, with their own fields."""
-    from app.mail.jobs import send_mail
-
-    args = (task.job_args or {}).get("args") or ["welcome", current_user.username]
     try:
-        new = TaskService(current_user.username).enqueue_task(
-            send_mail, *args, recipients=recipients, fields=fields, template=task.template,
-            timeout=300 + 5 * len(recipients),
-            description=f"Task#{task.id} 다시 보내기: {len(recipients)}명",
-            resent_from=task.id)
+        new = TaskService(current_user.username).resend(task, status)
+    except LookupError as exc:
+        flash(str(exc), "warning")
+        return back
     except ValueError as exc:
         flash(str(exc), "danger")
-        return None
+        return back
     except EnqueueError:
         flash(f"Task#{task.id}의 다시 보내기를 시작하지 못했습니다.", "danger")
-        return None
+        return back
     except QueueFull as full:
-        flash(f"Task#{task.id}의 받는 사람 {len(recipients)}명에게 다시 보내기를 접수했습니다 "
-              f"(Task#{full.task.id}). {QUEUE_FULL}", "warning")
-        return redirect(url_for("history.detail", task_id=full.task.id))
-    flash(f"Task#{task.id}의 받는 사람 {len(recipients)}명에게 다시 보냅니다 "
+        flash(f"Task#{task.id}의 받는 사람 {full.task.recipient_count}명에게 다시 보내기를 "
+              f"접수했습니다 (Task#{full.task.id}). {QUEUE_FULL}", "warning")
+        return redirect(url_for("tasks.detail", task_id=full.task.id))
+    flash(f"Task#{task.id}의 받는 사람 {new.recipient_count}명에게 다시 보냅니다 "
           f"(Task#{new.id}).", "success")
-    return redirect(url_for("history.detail", task_id=new.id))
+    return redirect(url_for("tasks.detail", task_id=new.id))

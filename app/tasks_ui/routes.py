@@ -1,4 +1,4 @@
-"""The history page."""
+"""The history page: the user's tasks, filtered and paged."""
 
 from __future__ import annotations
 
@@ -10,26 +10,16 @@ from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import Select
 
-from app.converters import MAX_PAGE, bounded_int
 from app.extensions import db
 from app.filters import user_zone_name
-from app.history import bp
+from app.labels import status_choices
 from app.models import Delivery, Task
 from app.models.task import FINISHED, STATUSES
+from app.tasks_ui import bp
 from app.utils.datetime_converter import zone
+from app.views import page_number
 
 PER_PAGE = 20
-
-
-def page_number() -> int:
-    """``?page=`` from 1 to MAX_PAGE (1 when absent); anything else is a 404."""
-    raw = request.args.get("page")
-    if raw is None:
-        return 1
-    page = bounded_int(raw, MAX_PAGE)
-    if page is None:
-        abort(404)
-    return page
 
 
 def _day_start(raw: str, zone_name: str) -> datetime | None:
@@ -93,10 +83,8 @@ def index() -> str:
     if page.page > 1 and not page.items:
         abort(404)
     filters = {k: v for k, v in request.args.items() if k in ("status", "from", "to", "q") and v}
-    return render_template("history/index.html", page=page, filters=filters, errors=errors,
+    return render_template("tasks_ui/index.html", page=page, filters=filters, errors=errors,
                            statuses=STATUS_CHOICES)
 
 
-STATUS_CHOICES = [("", "모두"), ("reserved", "예약됨"), ("queued", "대기 중"),
-                  ("running", "전송 중"), ("paused", "일시 중지"), ("finished", "완료"),
-                  ("failed", "실패"), ("canceled", "취소됨")]
+STATUS_CHOICES = status_choices()

@@ -1,0 +1,94 @@
+"""The words the pages show for task statuses, recipient outcomes, a stop under way and the
+time left before a reservation fires, in one place. Templates read them through the
+filters (app/filters.py); the page scripts get the same words from ``for_js()``, which
+base.html puts on <body> as ``data-labels`` (static/js/mailroom.js reads it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A task's status (SPEC: reserved, queued, running, paused, canceled, finished).
+STATUS_LABELS = {
+    "reserved": "예약됨",
+    "queued": "대기 중",
+    "running": "전송 중",
+    "paused": "일시 중지",
+    "canceled": "취소됨",
+    "finished": "완료",
+}
+# A finished task that failed (status finished, failed true).
+FAILED_LABEL = "실패"
+# The history filter's choice that narrows nothing.
+ANY_STATUS_LABEL = "모두"
+# The order the history filter offers them in (``failed`` is a filter of its own).
+_FILTER_ORDER = ("reserved", "queued", "running", "paused", "finished", "failed", "canceled")
+
+# One recipient's outcome (SPEC: the detail page's data-outcome).
+OUTCOME_LABELS = {
+    "pending": "대기",
+    "delivered": "전송",
+    "refused": "거부",
+    "unknown": "알 수 없음",
+    "suppressed": "수신 거부로 건너뜀",
+    "bounced": "반송",
+}
+
+# A pause or cancel asked for and not yet heard by the job, and how it ended.
+STOP_TEXTS = {
+    "pausing": "일시 중지 중…",
+    "canceling": "취소 중…",
+    "paused": "일시 중지됨",
+    "canceled": "취소됨",
+}
+
+# The time left before a reservation fires: ``3분 20초 남음``; at zero, ``곧 전송``.
+REMAIN_UNITS = (("일", 86400), ("시간", 3600), ("분", 60), ("초", 1))
+REMAIN_SUFFIX = "남음"
+DUE_TEXT = "곧 전송"
+
+# What the send page says while the server cannot answer its polls.
+POLL_TROUBLE = "잠시 연결할 수 없습니다. 다시 시도합니다…"
+
+
+def status_text(status: str, failed: bool = False) -> str:
+    """The words for a task's status (a failed finish reads 실패; an unknown one as is)."""
+    if status == "finished" and failed:
+        return FAILED_LABEL
+    return STATUS_LABELS.get(status, status)
+
+
+def outcome_text(outcome: str) -> str:
+    """The words for one recipient's outcome (an unknown one as is)."""
+    return OUTCOME_LABELS.get(outcome, outcome)
+
+
+def remaining_text(seconds: int) -> str:
+    """``1일 2시간 3분 4초 남음`` for whole ``seconds`` (units that are zero left out);
+    ``곧 전송`` at zero or below."""
+    if seconds <= 0:
+        return DUE_TEXT
+    parts = []
+    for name, size in REMAIN_UNITS:
+        value, seconds = divmod(seconds, size)
+        if value:
+            parts.append(f"{value}{name}")
+    return " ".join(parts) + " " + REMAIN_SUFFIX
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """The history filter's choices: (value, words), 모두 first."""
+    words = {**STATUS_LABELS, "failed": FAILED_LABEL}
+    return [("", ANY_STATUS_LABEL), *((value, words[value]) for value in _FILTER_ORDER)]
+
+
+def for_js() -> dict[str, Any]:
+    """Every word the page scripts show, as one JSON-ready dict."""
+    return {
+        "status": STATUS_LABELS,
+        "failed": FAILED_LABEL,
+        "outcome": OUTCOME_LABELS,
+        "stop": STOP_TEXTS,
+        "remain": {"units": [list(unit) for unit in REMAIN_UNITS],
+                   "suffix": REMAIN_SUFFIX, "due": DUE_TEXT},
+        "poll_trouble": POLL_TROUBLE,
+    }

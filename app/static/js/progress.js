@@ -1,0 +1,111 @@
+// The progress alerts of the send page (#in-progress): each 'task_progress' notification
+// (from poll.js) moves its task's bar, number, state badge and controls, and makes an alert
+// for a task that started while the page was open. After each entry it says
+// 'mailroom:task-progress' (detail: the entry), which controls.js follows. A bar's width is
+// set here (style.width; the CSP allows no style attribute): first from data-progress.
+(function () {
+  'use strict';
+
+  const labels = window.MailroomLabels;
+  const ENDED = new Set(['finished', 'canceled']);
+  // Reservations this page was rendered with: when one runs, its progress alert appears
+  // here even if it has ended by the time the poller hears of it.
+  const wasReserved = new Set();
+  document.querySelectorAll('#reserved [data-task-id]').forEach(function (alert) {
+    wasReserved.add(alert.dataset.taskId);
+  });
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function setVisible(el, visible) {
+    if (el) {
+      el.classList.toggle('invisible', !visible);
+    }
+  }
+
+  function setBar(bar, progress) {
+    bar.setAttribute('aria-valuenow', progress);
+    bar.firstElementChild.style.width = progress + '%';
+  }
+
+  function createProgressAlert(taskId) {
+    const template = byId('progress-alert-template');
+    const section = byId('in-progress');
+    if (!template || !section) {
+      return null;
+    }
+    const placeholder = template.dataset.placeholder;
+    const html = template.innerHTML.split(placeholder).join(String(Number(taskId)));
+    const holder = document.createElement('div');
+    holder.innerHTML = html.trim();
+    const alert = holder.firstElementChild;
+    section.appendChild(alert);
+    const empty = byId('in-progress-empty');
+    if (empty) {
+      empty.hidden = section.children.length > 0;
+    }
+    return alert;
+  }
+
+  function showState(id, entry) {
+    const state = byId(id + '-state');
+    state.textContent = labels.statusText(entry.status, entry.failed);
+    state.className = 'badge ms-1 ' + (entry.failed ? 'text-bg-danger'
+      : entry.status === 'finished' ? 'text-bg-success' : 'text-bg-secondary');
+    let text = entry.delivered + '/' + entry.total + '명';
+    if (entry.log && (entry.failed || entry.status === 'queued' || entry.status === 'paused')) {
+      text += ' · ' + entry.log;
+    }
+    byId(id + '-detail').textContent = text;
+  }
+
+  function setTaskProgress(entry) {
+    const id = entry.task_id;
+    let alert = byId(id + '-alert');
+    if (!alert) {
+      // An ended task gets an alert only if this page showed it as a reservation.
+      if (ENDED.has(entry.status) && !wasReserved.has(String(id))) {
+        return;
+      }
+      alert = createProgressAlert(id);
+      if (!alert) {
+        return;
+      }
+    }
+    const progress = Number(entry.progress) || 0;
+    const ended = ENDED.has(entry.status);
+    const description = alert.querySelector('.task-description');
+    if (description && entry.description) {
+      description.textContent = entry.description;
+    }
+    byId(id + '-progress').textContent = progress;
+    setBar(byId(id + '-bar'), progress);
+    setVisible(byId(id + '-progress-close'), progress === 100 || ended);
+    setVisible(byId(id + '-progress-cancel'), progress !== 100 && !ended);
+    setVisible(byId(id + '-progress-pause'), entry.status === 'queued' || entry.status === 'running');
+    setVisible(byId(id + '-progress-resume'), entry.status === 'paused');
+    showState(id, entry);
+    alert.classList.toggle('alert-info', !ended);
+    alert.classList.toggle('alert-success', ended && !entry.failed);
+    alert.classList.toggle('alert-danger', ended && entry.failed && entry.status === 'finished');
+    alert.classList.toggle('alert-secondary', entry.status === 'canceled');
+  }
+
+  function onNotification(event) {
+    if (event.detail.name !== 'task_progress') {
+      return;
+    }
+    event.detail.data.forEach(function (entry) {
+      setTaskProgress(entry);
+      // controls.js keeps a pause or cancel that is under way in step with the task.
+      document.dispatchEvent(new CustomEvent('mailroom:task-progress', { detail: entry }));
+    });
+  }
+
+  document.querySelectorAll('.progress-bar[data-progress]').forEach(function (bar) {
+    bar.style.width = (Number(bar.dataset.progress) || 0) + '%';
+  });
+  document.addEventListener('mailroom:notification', onNotification);
+}());

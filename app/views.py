@@ -1,0 +1,45 @@
+"""Helpers the views of several blueprints share: the page number of a list, the answer
+of a task control (JSON for the page's script, else a flash and a redirect), the user's
+time zone as the browser says it."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, session
+from werkzeug.wrappers import Response
+
+from app.converters import MAX_PAGE, bounded_int
+from app.utils.datetime_converter import zone
+
+
+def page_number() -> int:
+    """``?page=`` from 1 to MAX_PAGE (1 when absent); anything else is a 404."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    page = bounded_int(raw, MAX_PAGE)
+    if page is None:
+        abort(404)
+    return page
+
+
+def remember_zone(raw: str | None) -> str:
+    """The browser's zone when it is a real IANA name, else APP_TIMEZONE; remembered."""
+    name = zone(raw, current_app.config["APP_TIMEZONE"]).key
+    session["timezone"] = name
+    return name
+
+
+def control_answer(ok: bool, message: str, back: str, state: str | None = None,
+                   pending: bool = False) -> Response | tuple[dict[str, object], int]:
+    """The outcome of a task control: JSON for the page's script (200 done, 202 asked and
+    not done yet, 409 refused), else a flash and a redirect to ``back``."""
+    category = "info" if pending else "success" if ok else "danger"
+    if request.accept_mimetypes.best == "application/json":
+        body: dict[str, object] = {"ok": ok, "message": message, "category": category}
+        if state:
+            body["state"] = state
+        if pending:
+            body["pending"] = True
+        return body, 202 if pending else 200 if ok else 409
+    flash(message, category)
+    return redirect(back)
