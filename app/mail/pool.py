@@ -55,6 +55,7 @@ class Sender:
         self.smtp = SmtpConnection(app.config)
         self.transient: str | None = None
         self.losses = 0  # connections lost in a row once DATA had begun
+        self.turn: str | None = None  # this message's turn of the second, while it goes
 
     def run(self) -> None:
         """The thread's body, inside its own app context (its own DB session)."""
@@ -142,6 +143,22 @@ class Sender:
         return outcome
 
     def _deliver(self, item: Outgoing, message: Message) -> Outcome:
+        """Send ``message``; the relay's answer as an outcome. The message's turn of the
+        second (taken just before its data) is handed back once the answer is in."""
+        try:
+            return self._send(item, message)
+        finally:
+            turn, self.turn = self.turn, None
+            if turn:
+                self._hand_back(turn)
+
+    def _hand_back(self, turn: str) -> None:
+        try:
+            self.rate.answered(turn)
+        except RedisError as exc:  # it holds its place until MAIL_TIMEOUT_SECONDS + 1 s
+            log.warning("could not hand back a turn of the send rate: %s", exc)
+
+    def _send(self, item: Outgoing, message: Message) -> Outcome:
         try:
             if not self.rate.wait_window(self.stop):  # the hour's share, before it begins
                 return Outcome(item, PENDING)
@@ -173,7 +190,8 @@ class Sender:
             self.ledger.begin(item.delivery_id)
         except RedisError as exc:  # unrecorded, it must not go: later, by RQ's retry
             raise TransientError(f"전송 기록(Redis)을 남길 수 없습니다: {exc}") from exc
-        if not self.rate.take_turn(self.stop):
+        self.turn = self.rate.take_turn(self.stop)
+        if self.turn is None:
             self.ledger.answered(item.delivery_id, PENDING)
             raise _NotNow
 
