@@ -175,8 +175,12 @@ def _prepare(env: dict[str, str], stack: list[Callable[[], None]]) -> None:
               flush=True)
 
 
+DEMO = "demo"
+
+
 def _migrate_and_seed() -> None:
-    """Apply migrations; on an empty database make a demo account and print it."""
+    """Apply migrations; on an empty database make a demo account and print it; on every
+    start say how to give an account a new password (its password is shown only once)."""
     from flask_migrate import upgrade
 
     from app import create_app
@@ -189,22 +193,52 @@ def _migrate_and_seed() -> None:
         upgrade()
         if db.session.scalar(db.select(db.func.count()).select_from(User)) == 0:
             password = secrets.token_urlsafe(9)
-            create_user("demo", password)
-            print(f" * demo account: username 'demo', password '{password}'", flush=True)
+            create_user(DEMO, password)
+            print(f" * demo account: username '{DEMO}', password '{password}'", flush=True)
+        name = DEMO if User.by_username(DEMO) is not None else "NAME"
+        print(f" * forgot a password? {reset_hint(name)}", flush=True)
         db.engine.dispose()
 
 
+def reset_hint(name: str) -> str:
+    """The command that gives the account ``name`` a new password."""
+    return f"flask --app run users set-password {name}"
+
+
+# The signals that end the stack like Ctrl-C: kill, a closed terminal, Ctrl-\, and a
+# process group's SIGTERM — which `make run` also passes on to run.py a second time.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def _quiet() -> None:
+    """Ignore further stop signals: a second one must not cut the cleanup short (it would
+    leave the private redis-server, the worker and the sink running)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def _interrupt(signum: int, frame: Any) -> None:
+    _quiet()
     raise KeyboardInterrupt
 
 
+def _stop_all(stack: list[Callable[[], None]]) -> None:
+    """Stop what was started, last first; one that fails does not keep the rest running."""
+    _quiet()
+    for stop in reversed(stack):
+        try:
+            stop()
+        except Exception:
+            log.exception("dev stack: a part did not stop cleanly")
+
+
 def main() -> int:
-    """Run the whole stack until Ctrl-C (or SIGTERM); leave no process behind."""
+    """Run the whole stack until Ctrl-C, SIGTERM or SIGHUP; leave no process behind."""
     env = os.environ
     stack: list[Callable[[], None]] = []
-    signal.signal(signal.SIGTERM, _interrupt)
-    # Also when started from a shell that ignores SIGINT for background jobs.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGINT too: also when started from a shell that ignores it for background jobs.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _interrupt)
     try:
         _prepare(env, stack)
         _migrate_and_seed()
@@ -220,6 +254,5 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for stop in reversed(stack):
-            stop()
+        _stop_all(stack)
     return 0

@@ -29,6 +29,35 @@ def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
     return "" if moment is None else local_text(moment, user_zone_name(), fmt)
 
 
+def short_text(local: datetime, today: datetime, seconds: bool = False) -> str:
+    """``12월 6일 오전 3:15`` (the year first when it is not ``today``'s; ``:33`` with
+    ``seconds``): short enough for a table cell on a phone."""
+    half = "오전" if local.hour < 12 else "오후"
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d}" + (f":{local.second:02d}"
+                                                             if seconds else "")
+    day = f"{local.month}월 {local.day}일"
+    if local.year != today.year:
+        day = f"{local.year}년 {day}"
+    return f"{day} {half} {clock}"
+
+
+def to_short_local(moment: datetime | None, seconds: bool = False) -> str:
+    """A UTC time in the signed-in user's zone, short (``12월 6일 오전 3:15``); the long
+    form (``localtime``) stays for the send page's reserved list."""
+    if moment is None:
+        return ""
+    tz = zone(user_zone_name(), current_app.config["APP_TIMEZONE"])
+    return short_text(localtime(moment, tz), localtime(utcnow(), tz), seconds)
+
+
+def iso_local(moment: datetime | None) -> str:
+    """ISO 8601 with the user's offset, for ``<time datetime=...>``."""
+    if moment is None:
+        return ""
+    tz = zone(user_zone_name(), current_app.config["APP_TIMEZONE"])
+    return localtime(moment, tz).isoformat(timespec="seconds")
+
+
 def remain_from_now(moment: datetime | None) -> str:
     """How long until ``moment``, in words (``3분 20초 남음``; ``곧 전송`` when due)."""
     if moment is None:
@@ -49,6 +78,8 @@ def status_label(task: Task) -> str:
 def register(app: Flask) -> None:
     """Install the filters and globals on ``app``."""
     app.jinja_env.filters["localtime"] = to_localtime
+    app.jinja_env.filters["short_local"] = to_short_local
+    app.jinja_env.filters["iso_local"] = iso_local
     app.jinja_env.filters["remain_from_now"] = remain_from_now
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["outcome_label"] = labels.outcome_text

@@ -33,6 +33,12 @@ OUTCOME_LABELS = {
     "bounced": "반송",
 }
 
+# A refused recipient whose message could not be made (a template error, a render limit):
+# its reason is shown after these words, apart from the receiving servers' replies.
+NOT_BUILT_LABEL = "메일을 만들지 못함"
+# The detail page's column of reasons (server replies and the rest).
+REASON_HEADING = "사유"
+
 # A pause or cancel asked for and not yet heard by the job, and how it ended.
 STOP_TEXTS = {
     "pausing": "일시 중지 중…",
@@ -48,6 +54,22 @@ DUE_TEXT = "곧 전송"
 
 # What the send page says while the server cannot answer its polls.
 POLL_TROUBLE = "잠시 연결할 수 없습니다. 다시 시도합니다…"
+
+# What a send's own alert says of it ({delivered}, {total}, {log} filled in by the page).
+SEND_WORDS = {
+    "queued": "대기열에 넣었습니다. 차례가 오면 보내기 시작합니다.",
+    "finished": "{total}명에게 모두 보냈습니다.",
+    "finished_partly": "{total}명 중 {delivered}명에게 보냈습니다.",
+    "failed": "실패: {log}",
+    "canceled": "취소됨: {total}명 중 {delivered}명에게 보낸 뒤 멈췄습니다.",
+    "paused": "일시 중지됨: {total}명 중 {delivered}명에게 보냈습니다.",
+}
+# The step before a cancel that cannot be undone (a send under way).
+CONFIRM_WORDS = {
+    "question": "보내는 중인 메일을 취소할까요? 이미 보낸 메일은 되돌릴 수 없습니다.",
+    "yes": "확인",
+    "no": "돌아가기",
+}
 
 
 def status_text(status: str, failed: bool = False) -> str:
@@ -91,4 +113,6 @@ def for_js() -> dict[str, Any]:
         "remain": {"units": [list(unit) for unit in REMAIN_UNITS],
                    "suffix": REMAIN_SUFFIX, "due": DUE_TEXT},
         "poll_trouble": POLL_TROUBLE,
+        "send": SEND_WORDS,
+        "confirm": CONFIRM_WORDS,
     }

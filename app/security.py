@@ -119,6 +119,8 @@ def security_headers(response: Response) -> Response:
 
 
 ERROR_PAGES = {
+    404: ("페이지를 찾을 수 없습니다",
+          "주소가 잘못되었거나, 없거나, 볼 수 없는 페이지입니다."),
     413: ("요청이 너무 큽니다",
           "보낸 내용이 허용된 크기를 넘었습니다. 받는 사람 목록을 나누어 보내 주세요."),
     429: ("요청이 너무 많습니다",
@@ -127,7 +129,7 @@ ERROR_PAGES = {
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
-    """A Korean page for 413 and 429, never a stack trace."""
+    """A Korean page for 404, 413 and 429, never a stack trace."""
     code = error.code or 500
     title, message = ERROR_PAGES[code]
     limit = getattr(error, "description", "") if code == 429 else ""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.admin import bp, rqview
+from app.extensions import db
+from app.models import Task
 from app.queue import queues
 
 
@@ -27,8 +29,12 @@ def requeue(job_id: int) -> Response:
 
 
 @bp.post("/jobs/<id:job_id>/delete")
-def delete(job_id: int) -> Response:
-    """Delete a job from Redis (its unfinished Task ends failed)."""
+def delete(job_id: int) -> Response | str:
+    """Delete a job from Redis (its unfinished Task ends failed) once confirmed: without
+    ``confirm=1`` the answer is a page asking first (works without JavaScript)."""
+    if request.form.get("confirm") != "1":
+        task = db.session.get(Task, job_id)
+        return render_template("admin/confirm_delete.html", job_id=job_id, task=task)
     rqview.delete(queues(), str(job_id))
     flash(f"작업 {job_id}을(를) 지웠습니다.", "success")
     return redirect(url_for("admin.index"))

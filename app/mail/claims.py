@@ -39,6 +39,7 @@ class Outcome:
     status: str
     error: str | None = None
     transient: bool = False  # not sent, and the server or the link said: later
+    kind: str | None = None  # NOT_BUILT: the message could not be made (not the server)
 
 
 def claim_batch(task_id: int, size: int, sender: str,
@@ -85,8 +86,10 @@ def _write_outcomes(outcomes: list[Outcome]) -> None:
         db.update(Delivery.__table__)
         .where(Delivery.id == bindparam("b_id"), Delivery.status == SENDING)
         .values(status=bindparam("b_status"), error=bindparam("b_error"),
-                message_id=bindparam("b_message_id"), updated_at=utcnow()),
+                message_id=bindparam("b_message_id"), reason_kind=bindparam("b_kind"),
+                updated_at=utcnow()),
         [{"b_id": o.item.delivery_id, "b_status": o.status, "b_error": o.error,
+          "b_kind": o.kind,
           "b_message_id": o.item.message_id if o.status in (DELIVERED, UNKNOWN) else None}
          for o in outcomes])
 

@@ -36,7 +36,7 @@ from app.mail.render import (
 from app.mail.sender import build_message
 from app.mail.unsubscribe import unsubscribe_links
 from app.models import Delivery, MailTemplate, Suppression, Task
-from app.models.task import PENDING, REFUSED, SENDING, SUPPRESSED, UNKNOWN
+from app.models.task import NOT_BUILT, PENDING, REFUSED, SENDING, SUPPRESSED, UNKNOWN
 from app.queue import queues
 from app.tasks import inflight
 from app.tasks.decorators import (
@@ -58,28 +58,40 @@ GAVE_UP = (f"템플릿이 처리 한도를 {LIMIT_STRIKES}번 넘어 나머지 �
 
 def _outcome(task_id: int, total: int) -> dict[str, Any]:
     rows = db.session.execute(
-        db.select(Delivery.recipient, Delivery.status, Delivery.error)
+        db.select(Delivery.recipient, Delivery.status, Delivery.error, Delivery.reason_kind)
         .where(Delivery.task_id == task_id,
                Delivery.status.in_((REFUSED, UNKNOWN, SUPPRESSED)))
         .order_by(Delivery.position)).all()
-    refused = [{"recipient": r, "error": e} for r, s, e in rows if s == REFUSED]
-    unknown = [{"recipient": r, "error": e} for r, s, e in rows if s == UNKNOWN]
-    suppressed = sum(1 for _, s, _ in rows if s == SUPPRESSED)
+    refused = [{"recipient": r, "error": e, **({"kind": k} if k else {})}
+               for r, s, e, k in rows if s == REFUSED]
+    unknown = [{"recipient": r, "error": e} for r, s, e, _ in rows if s == UNKNOWN]
+    suppressed = sum(1 for _, s, _, _ in rows if s == SUPPRESSED)
     # Suppressed recipients were skipped on purpose: neither delivered nor failed. Once the
     # connections are done, every other recipient was delivered.
     result: dict[str, Any] = {"delivered": total - len(rows), "total": total,
                               "suppressed": suppressed, "refused": refused, "unknown": unknown}
-    reasons = []
-    if refused:
-        reasons.append(f"받는 서버가 거부한 주소 {len(refused)}개: " + display(
-            [f"{e['recipient']} ({e['error']})" for e in refused], shown=5))
-    if unknown:
-        reasons.append(f"전달 여부를 알 수 없는 주소 {len(unknown)}개(자동으로 다시 보내지 않음): "
-                       + display([e["recipient"] for e in unknown], shown=5))
+    reasons = _reasons(refused, unknown)
     if reasons:
         result["failed"] = True
         result["log"] = " / ".join(reasons)
     return result
+
+
+def _reasons(refused: list[dict[str, Any]], unknown: list[dict[str, Any]]) -> list[str]:
+    """The task's log: a message that could not be made is not blamed on the server."""
+    reasons = []
+    not_built = [e for e in refused if e.get("kind") == NOT_BUILT]
+    by_server = [e for e in refused if e.get("kind") != NOT_BUILT]
+    if not_built:
+        reasons.append(f"메일을 만들지 못한 주소 {len(not_built)}개(받는 서버와 무관): " + display(
+            [f"{e['recipient']} ({e['error']})" for e in not_built], shown=5))
+    if by_server:
+        reasons.append(f"받는 서버가 거부한 주소 {len(by_server)}개: " + display(
+            [f"{e['recipient']} ({e['error']})" for e in by_server], shown=5))
+    if unknown:
+        reasons.append(f"전달 여부를 알 수 없는 주소 {len(unknown)}개(자동으로 다시 보내지 않음): "
+                       + display([e["recipient"] for e in unknown], shown=5))
+    return reasons
 
 
 def task_template(task_id: int, template_name: str, owner: str) -> dict[str, Any]:

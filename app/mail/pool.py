@@ -26,7 +26,7 @@ from app.extensions import db
 from app.mail.claims import Compose, Outcome, Outgoing, claim_batch, write_outcomes
 from app.mail.rate import SendRate
 from app.mail.sender import OutcomeUnknown, RecipientRefused, SmtpConnection, abort_all
-from app.models.task import DELIVERED, PENDING, REFUSED, UNKNOWN
+from app.models.task import DELIVERED, NOT_BUILT, PENDING, REFUSED, UNKNOWN
 from app.queue import queues
 from app.tasks.errors import TransientError
 from app.tasks.inflight import Ledger
@@ -135,7 +135,7 @@ class Sender:
             return Outcome(item, PENDING)
         if isinstance(message, str):  # this recipient's mail cannot be made: the rest go on
             log.warning("no message for %s: %s", item.recipient, message)
-            return Outcome(item, REFUSED, f"메시지를 만들 수 없습니다: {message}"[:300])
+            return Outcome(item, REFUSED, message[:300], kind=NOT_BUILT)
         outcome = self._deliver(item, message)
         if outcome.status in (DELIVERED, REFUSED, PENDING):  # the relay's answer, for the ledger
             detail = item.message_id if outcome.status == DELIVERED else outcome.error

@@ -1,4 +1,6 @@
-"""The send form (field names fixed by SPEC.md)."""
+"""The send form (field names fixed by SPEC.md). ``is_scheduled`` is drawn as one control
+of two choices (two radios of that name: "y" reserves, "" sends now); read as a boolean,
+so a checkbox's "y" posts the same."""
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField

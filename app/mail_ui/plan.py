@@ -1,10 +1,13 @@
 """What a send form asks for, checked whole before anything is queued: the template the
 user picked, the recipients (addresses, or CSV with fields, pasted or uploaded), and that
-every field the template uses is there. The send and its preview read the same plan."""
+every field the template uses is there, and when to send. The send and its preview read the
+same plan. Each refusal names the field it concerns (``FieldError.field``), so the page can
+show it there."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, request
@@ -14,9 +17,22 @@ from app.mail.recipients import RecipientList, read_recipients
 from app.mail.render import EXAMPLE_UNSUBSCRIBE_URL, fields_used, recipient_context
 from app.mail_ui.forms import SendMailForm
 from app.models import MailTemplate
-from app.tasks.service import Mailing
+from app.tasks.service import Mailing, TaskService
+from app.utils.datetime_converter import parse_local_datetime
+from app.views import remember_zone
 
 UPLOAD_ENCODINGS = ("utf-8-sig", "cp949")  # what spreadsheets here save CSV as
+TIME_WITHOUT_RESERVATION = ("지금 보내기를 골랐는데 전송 시각이 있습니다. 그 시각에 보내려면 "
+                            "'예약'을 고르고, 지금 보내려면 시각을 지우세요.")
+RESERVATION_WITHOUT_TIME = "시간 형식이 올바르지 않습니다. 예약하려면 전송 시각을 입력하세요."
+
+
+class FieldError(ValueError):
+    """A refusal (the message for the user) that concerns one field of the send form."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -54,23 +70,53 @@ def _uploaded(upload: FileStorage | None) -> str | None:
     raise ValueError("CSV 파일을 읽을 수 없습니다. UTF-8로 저장해 주세요.")
 
 
-def recipient_text(form: SendMailForm) -> str:
-    """The recipients as typed, or as the uploaded file holds them (not both)."""
+def recipient_text(form: SendMailForm) -> tuple[str, str]:
+    """The recipients as typed, or as the uploaded file holds them (not both); and which
+    field they came from."""
     typed = (form.recipient.data or "").strip()
-    uploaded = _uploaded(request.files.get("recipient_file"))
+    try:
+        uploaded = _uploaded(request.files.get("recipient_file"))
+    except ValueError as exc:
+        raise FieldError("recipient_file", str(exc)) from None
     if uploaded is None:
-        return typed
+        return typed, "recipient"
     if typed:
-        raise ValueError("받는 사람은 입력란과 CSV 파일 중 한 곳에만 넣으세요.")
-    return uploaded
+        raise FieldError("recipient_file", "받는 사람은 입력란과 CSV 파일 중 한 곳에만 넣으세요.")
+    return uploaded, "recipient_file"
 
 
 def plan_send(form: SendMailForm, username: str) -> SendPlan:
-    """The checked plan; ValueError (a message for the user, naming the line) if not."""
-    recipients = read_recipients(recipient_text(form), current_app.config["MAIL_MAX_RECIPIENTS"])
+    """The checked plan; FieldError (a message for the user, naming the line) if not."""
+    text, source = recipient_text(form)
+    try:
+        recipients = read_recipients(text, current_app.config["MAIL_MAX_RECIPIENTS"])
+    except ValueError as exc:
+        raise FieldError(source, str(exc)) from None
     name = form.template_name.data or ""
     template = MailTemplate.named(name, username)
     if template is None:
-        raise ValueError(f"알 수 없는 템플릿입니다: {name[:50]}")
-    recipients.check_fields(fields_used(template.snapshot()))
+        raise FieldError("template_name", f"알 수 없는 템플릿입니다: {name[:50]}")
+    try:
+        recipients.check_fields(fields_used(template.snapshot()))
+    except ValueError as exc:
+        raise FieldError(source, str(exc)) from None
     return SendPlan(template, recipients)
+
+
+def plan_when(form: SendMailForm, username: str) -> tuple[datetime | None, str]:
+    """When to send (None: now) and the user's zone. Never a guess: a time with 지금 보내기,
+    or 예약 without a time, is a FieldError on the time, as is a time outside the window."""
+    text = (form.scheduled_time.data or "").strip()
+    zone_name = remember_zone(form.timezone.data)
+    if not form.is_scheduled.data:
+        if text:
+            raise FieldError("scheduled_time", TIME_WITHOUT_RESERVATION)
+        return None, zone_name
+    if not text:
+        raise FieldError("scheduled_time", RESERVATION_WITHOUT_TIME)
+    try:
+        when = parse_local_datetime(text, zone_name)
+        TaskService(username).check_time(when)
+    except ValueError as exc:
+        raise FieldError("scheduled_time", str(exc)) from None
+    return when, zone_name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -11,33 +13,39 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.filters import local_text
 from app.mail.recipients import display
 from app.mail.render import RenderedMail, render_mail, sender_name
 from app.mail_ui import bp
+from app.mail_ui.draft import LAST_TEMPLATE, aria_attrs, keep, take
 from app.mail_ui.forms import SendMailForm
-from app.mail_ui.plan import SendPlan, plan_send
+from app.mail_ui.plan import SendPlan, plan_send, plan_when
 from app.models import MailTemplate, Suppression, Task
-from app.models.task import IN_PROGRESS, RESERVED
+from app.models.task import CANCELED, FINISHED, IN_PROGRESS, RESERVED
+from app.models.types import utcnow
 from app.security import MAIL_HTML_POLICY, per_user
 from app.tasks.service import QUEUE_FULL, EnqueueError, QueueFull, TaskService
-from app.utils.datetime_converter import parse_local_datetime
-from app.views import remember_zone
+
+JUST_SENT = "send_just_sent"  # the task of the last send: its alert is shown and focused
 
 
 def _form() -> SendMailForm:
     form = SendMailForm()
     form.template_name.choices = [(t.name, t.title)
                                   for t in MailTemplate.visible_to(current_user.username)]
-    if request.method == "GET" and request.args.get("template"):
-        form.template_name.data = request.args["template"]  # "send with this template"
+    if request.method == "GET":
+        # "send with this template", else the template of the last send
+        chosen = request.args.get("template") or session.get(LAST_TEMPLATE)
+        if chosen:
+            form.template_name.data = chosen
     if not form.timezone.data:
         form.timezone.data = current_app.config["APP_TIMEZONE"]
     return form
@@ -45,6 +53,8 @@ def _form() -> SendMailForm:
 
 # The id the page's alert <template> carries; the script swaps in a real task id.
 PLACEHOLDER_ID = 987654321
+RECENT_HOURS = 24  # ended sends listed under 최근 when the page loads
+RECENT_COUNT = 5
 
 
 def _placeholder_task() -> Task:
@@ -56,14 +66,51 @@ def _back() -> Response:
     return redirect(url_for("mail_ui.send_mail"))
 
 
+def _recent(username: str, leave_out: int | None) -> list[Task]:
+    """The user's sends that ended lately, newest first."""
+    since = utcnow() - timedelta(hours=RECENT_HOURS)
+    query = (db.select(Task)
+             .where(Task.username == username, Task.status.in_((FINISHED, CANCELED)),
+                    Task.finished_at >= since, Task.id != (leave_out or 0))
+             .order_by(Task.finished_at.desc(), Task.id.desc()).limit(RECENT_COUNT))
+    return list(db.session.scalars(query))
+
+
+def _live(username: str) -> tuple[list[Task], int | None]:
+    """The unfinished sends, with the one just sent among them even if it has ended (the
+    page shows it, then moves it to 최근); and that one's id."""
+    tasks = Task.of_user(username, IN_PROGRESS)
+    sent = session.pop(JUST_SENT, None)
+    if not isinstance(sent, int):
+        return tasks, None
+    if not any(task.id == sent for task in tasks):
+        task = db.session.get(Task, sent)
+        if task is None or task.username != username:
+            return tasks, None
+        if task.status != RESERVED:  # a reservation's alert is in its own list
+            tasks.append(task)
+    return tasks, sent
+
+
 @bp.get("/send_mail")
 def send_mail() -> str:
-    """The send form and the user's live tasks."""
+    """The send form (as a refused send left it), and the user's live and recent tasks."""
     username = current_user.username
+    form = _form()
+    draft = take()
+    if draft is not None:
+        draft.fill(form)
+    in_progress, just_sent = _live(username)
+    errors = draft.errors() if draft else {}
     return render_template(
         "mail_ui/send_mail.html",
-        form=_form(),
-        in_progress=Task.of_user(username, IN_PROGRESS),
+        form=form,
+        draft=draft,
+        errors=errors,
+        field_attrs=partial(aria_attrs, errors),
+        in_progress=in_progress,
+        just_sent=just_sent,
+        recent=_recent(username, just_sent),
         reserved=Task.of_user(username, (RESERVED,)),
         placeholder_task=_placeholder_task(),
     )
@@ -73,37 +120,47 @@ def _send_limit() -> str:
     return current_app.config["RATELIMIT_SEND"]
 
 
+def _said(when: datetime | None, zone_name: str, shown: str, template_name: str) -> str:
+    """SPEC's success words."""
+    if when is not None:
+        return (f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 "
+                f"예약({local_text(when, zone_name)})하였습니다.")
+    return f"[{shown}]에게 [{template_name}] 템플릿 메일을 전송하였습니다."
+
+
 @bp.post("/send_mail")
 @limiter.limit(_send_limit, key_func=per_user)
 def send_mail_post() -> Response:
-    """Send now or reserve: check the whole plan, then hand the job to TaskService."""
+    """Send now or reserve: check the whole plan, then hand the job to TaskService. A
+    refusal keeps the form as it was for the page it redirects to."""
     form = _form()
     template_name = (form.template_name.data or "")[:64]
     shown = (form.recipient.data or "").strip()[:200]
     try:
         plan = plan_send(form, current_user.username)
         shown = display(plan.addresses)
-        zone_name = remember_zone(form.timezone.data)
-        when = (parse_local_datetime(form.scheduled_time.data or "", zone_name)
-                if form.is_scheduled.data else None)
-        TaskService(current_user.username).send(plan.mailing(), when)
-        if when is not None:
-            message = (f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 "
-                       f"예약({local_text(when, zone_name)})하였습니다.")
-        else:
-            message = f"[{shown}]에게 [{template_name}] 템플릿 메일을 전송하였습니다."
+        when, zone_name = plan_when(form, current_user.username)
+        task = TaskService(current_user.username).send(plan.mailing(), when)
     except ValueError as exc:
         flash(str(exc), "danger")
+        keep(form, getattr(exc, "field", None), str(exc))
+        return _back()
     except EnqueueError:
         flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 실패하였습니다.", "danger")
-    except QueueFull:
+        keep(form, None, "")
+        return _back()
+    except QueueFull as exc:
         flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 접수했습니다. {QUEUE_FULL}",
               "warning")
+        task = exc.task
     else:
-        flash(message, "success")
+        flash(_said(when, zone_name, shown, template_name), "success")
         if skipped := Suppression.among(current_user.username, plan.addresses):
             flash(f"받는 사람 중 {skipped}명은 수신 거부 목록에 있어 보내지 않습니다 "
                   "(보낼 때 다시 확인합니다).", "info")
+    session[LAST_TEMPLATE] = template_name
+    if task is not None:
+        session[JUST_SENT] = task.id
     return _back()
 
 

@@ -30,6 +30,9 @@ PENDING, SENDING, DELIVERED, REFUSED, UNKNOWN = (
 )
 # Skipped: the address is on the sender's suppression list (it asked to be left alone).
 SUPPRESSED = "suppressed"
+# Why a ``refused`` recipient was refused, when it was not the receiving server: its
+# message could not be made (a template error, a render limit). Never resent as it was.
+NOT_BUILT = "not_built"
 
 
 class Task(db.Model):
@@ -174,6 +177,8 @@ class Delivery(db.Model):
     fields: Mapped[dict[str, str] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     error: Mapped[str | None] = mapped_column(Text)
+    # NULL: ``error`` is the server's reply (or another reason); ``not_built``: see NOT_BUILT.
+    reason_kind: Mapped[str | None] = mapped_column(String(16))
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Delivery, MailTemplate, Task
 from app.models.task import (
     FINISHED,
+    NOT_BUILT,
     PENDING,
     QUEUED,
     RESERVED,
@@ -90,10 +91,13 @@ class TaskService(TaskControls):
 
     def resend(self, task: Task, status: str) -> Task:
         """A new task for exactly ``task``'s recipients in ``status`` (refused or unknown),
-        with the same template snapshot and each one's own fields; LookupError if none."""
+        with the same template snapshot and each one's own fields; LookupError if none.
+        Those whose message could not be made are left out: the same template would fail
+        them the same way (``resend_skipped`` counts them)."""
         rows = db.session.execute(
             db.select(Delivery.recipient, Delivery.fields)
-            .where(Delivery.task_id == task.id, Delivery.status == status)
+            .where(Delivery.task_id == task.id, Delivery.status == status,
+                   Delivery.reason_kind.is_distinct_from(NOT_BUILT))
             .order_by(Delivery.position)).all()
         if not rows:
             raise LookupError("다시 보낼 받는 사람이 없습니다.")

@@ -1,23 +1,27 @@
 """The controls of a task's alert (small POST forms, or the page's script asking for
 JSON): cancel, cancel a reservation, reschedule, send now, pause and resume. A control
 answers at once: done (200), asked and not done yet (202: the job stops between two
-messages), or refused (409)."""
+messages), or refused (409; for a task that has already ended, information: 200 with
+``ok`` false and ``ended`` true). A cancel of
+a send under way, posted by a browser page without ``confirm=1``, first answers a page that
+asks (the page's script asks in the alert itself and sends ``confirm=1``)."""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.extensions import db
 from app.filters import local_text
 from app.models import Task
-from app.models.task import RESERVED, RUNNING
+from app.models.task import CANCELED, FINISHED, RESERVED, RUNNING
 from app.tasks.service import QUEUE_FULL, QueueFull, TaskService
 from app.tasks_ui import bp
 from app.utils.datetime_converter import parse_local_datetime
 from app.views import control_answer, remember_zone
 
-Answer = Response | tuple[dict[str, object], int]
+Answer = Response | tuple[dict[str, object], int] | tuple[str, int]
 
 
 def _answer(ok: bool, message: str, state: str | None = None,
@@ -30,13 +34,38 @@ def _owned(task_id: int) -> Task:
     return Task.owned_or_404(task_id, current_user.username)
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _refused(task: Task, message: str) -> Answer:
+    """A refusal. For a task that has already ended the page's script hears it as
+    information (it is over: nothing to do), not as an error."""
+    db.session.refresh(task)
+    if task.status in (FINISHED, CANCELED) and _wants_json():
+        return {"ok": False, "ended": True, "state": task.status, "category": "info",
+                "message": message}, 200
+    return _answer(False, message)
+
+
+def _must_ask(task: Task) -> bool:
+    """A cancel that cannot be undone (the send is under way), posted by a page in a
+    browser (a navigation: no script asked first) without ``confirm=1``. Programs and
+    the page's script, which asks in the alert, are answered at once."""
+    return (task.status == RUNNING and request.form.get("confirm") != "1"
+            and not _wants_json() and request.headers.get("Sec-Fetch-Mode") == "navigate")
+
+
 def _cancel(task_id: int, reservation: bool) -> Answer:
     task = _owned(task_id)
+    if _must_ask(task):
+        return render_template("tasks_ui/confirm.html", task=task,
+                               action=request.path), 200
     service = TaskService(current_user.username)
     cancel = service.cancel_reserve if reservation else service.cancel_task
     canceled = cancel(task.id)
     if canceled is None:
-        return _answer(False, refused_message(task))
+        return _refused(task, refused_message(task))
     if canceled.status == RUNNING:  # asked: it stops between two messages
         return _answer(True, f"Task#{task.id} {task.name}의 취소를 요청했습니다. 보내던 메시지를 "
                              "마치는 대로 멈춥니다.", "canceling", pending=True)
@@ -94,7 +123,7 @@ def send_now(task_id: int) -> Answer:
     except ValueError as exc:  # over the quota: it stays reserved
         return _answer(False, str(exc))
     if queued is None:
-        return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아닙니다.")
+        return _refused(task, f"Task#{task.id} {task.name}는 이미 예약 상태가 아닙니다.")
     return _answer(True, f"예약 Task#{task.id} {task.name}를 지금 보냅니다.")
 
 
@@ -104,7 +133,7 @@ def pause(task_id: int) -> Answer:
     task = _owned(task_id)
     paused = TaskService(current_user.username).pause_task(task.id)
     if paused is None:
-        return _answer(False, f"Task#{task.id} {task.name}는 전송 대기 중이거나 전송 중일 때만 "
+        return _refused(task, f"Task#{task.id} {task.name}는 전송 대기 중이거나 전송 중일 때만 "
                               "일시 중지할 수 있습니다.")
     if paused.status == RUNNING:  # asked: it stops between two messages
         return _answer(True, f"Task#{task.id} {task.name}의 일시 중지를 요청했습니다. 보내던 "
@@ -126,5 +155,5 @@ def resume(task_id: int) -> Answer:
         return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다. {QUEUE_FULL}",
                        "queued")
     if resumed is None:
-        return _answer(False, f"Task#{task.id} {task.name}는 일시 중지 상태가 아닙니다.")
+        return _refused(task, f"Task#{task.id} {task.name}는 일시 중지 상태가 아닙니다.")
     return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다.")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import Select
 
@@ -15,8 +15,9 @@ from app.filters import user_zone_name
 from app.labels import status_choices
 from app.models import Delivery, Task
 from app.models.task import FINISHED, STATUSES
-from app.tasks_ui import bp
-from app.utils.datetime_converter import zone
+from app.models.types import utcnow
+from app.tasks_ui import bp, charts
+from app.utils.datetime_converter import localtime, zone
 from app.views import page_number
 
 PER_PAGE = 20
@@ -84,7 +85,16 @@ def index() -> str:
         abort(404)
     filters = {k: v for k, v in request.args.items() if k in ("status", "from", "to", "q") and v}
     return render_template("tasks_ui/index.html", page=page, filters=filters, errors=errors,
-                           statuses=STATUS_CHOICES)
+                           statuses=STATUS_CHOICES, chart=last_days_chart())
+
+
+def last_days_chart(days: int = 30) -> charts.Chart:
+    """The signed-in user's last ``days`` days of sends, a bar a day in the user's zone."""
+    tz = zone(user_zone_name(), current_app.config["APP_TIMEZONE"])
+    today = localtime(utcnow(), tz).date()
+    rows = charts.user_days(current_user.username, today,
+                            lambda moment: localtime(moment, tz).date(), days)
+    return charts.daily(rows, lambda day: f"{day.month}월 {day.day}일")
 
 
 STATUS_CHOICES = status_choices()

@@ -1,13 +1,16 @@
-"""The unsubscribe pages a recipient reaches from a message."""
+"""The unsubscribe pages a recipient reaches from a message. They name the sender as the
+mail did (its From display name), never the sending account, and know an address that
+already unsubscribed: it is told so, not asked again."""
 
 from __future__ import annotations
 
 from flask import abort, render_template
 
-from app.extensions import csrf
+from app.extensions import csrf, db
+from app.mail.render import sender_name
 from app.mail.unsubscribe import read_token
 from app.models import Suppression, User
-from app.models.suppression import UNSUBSCRIBE
+from app.models.suppression import READ_ONLY_SOURCES, UNSUBSCRIBE
 from app.unsubscribe import bp
 
 
@@ -19,11 +22,23 @@ def _token_or_404(token: str) -> tuple[str, str]:
     return found
 
 
+def already_unsubscribed(owner: str, address: str) -> bool:
+    """True when the recipient (not the sender) already took ``address`` off ``owner``'s
+    mail: an unsubscribe, or a complaint."""
+    return db.session.scalar(db.select(Suppression.id).where(
+        Suppression.owner == owner, Suppression.address == address.strip().lower(),
+        Suppression.source.in_(READ_ONLY_SOURCES)).limit(1)) is not None
+
+
 @bp.get("/unsubscribe/<token>")
 def confirm(token: str) -> str:
-    """Ask before unsubscribing: a link opened by a mail scanner must change nothing."""
+    """Ask before unsubscribing: a link opened by a mail scanner must change nothing. An
+    address already unsubscribed is told so, with nothing to press."""
     owner, address = _token_or_404(token)
-    return render_template("unsubscribe/confirm.html", token=token, owner=owner,
+    if already_unsubscribed(owner, address):
+        return render_template("unsubscribe/done.html", sender=sender_name(owner),
+                               address=address, already=True)
+    return render_template("unsubscribe/confirm.html", token=token, sender=sender_name(owner),
                            address=address)
 
 
@@ -33,5 +48,8 @@ def unsubscribe(token: str) -> str:
     """Put the token's address on its sender's suppression list; the confirm page's button
     and a provider's ``List-Unsubscribe=One-Click`` POST both land here."""
     owner, address = _token_or_404(token)
-    Suppression.add(owner, [address], UNSUBSCRIBE)
-    return render_template("unsubscribe/done.html", owner=owner, address=address)
+    already = already_unsubscribed(owner, address)
+    if not already:
+        Suppression.add(owner, [address], UNSUBSCRIBE)
+    return render_template("unsubscribe/done.html", sender=sender_name(owner), address=address,
+                           already=already)

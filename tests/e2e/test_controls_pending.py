@@ -65,10 +65,12 @@ def test_pause_pending_then_paused(page: Any, live_server: str, auth: AuthAction
     expect(page.locator(f"[id='{task_id}-progress-resume']")).to_be_visible()
     assert page.evaluate("window.__no_reload") == 1
 
-    # Accessibility: the words are text in the alert (role=alert), the trouble line is a
-    # status region, the disabled buttons came back, every control is named.
+    # Accessibility: the words are text in the alert (a polite status region, issue 24: not
+    # role=alert), the trouble line is a status region, the disabled buttons came back,
+    # every control is named.
     alert = page.locator(f"[id='{task_id}-alert']")
-    assert alert.get_attribute("role") == "alert" and "일시 중지됨" in alert.inner_text()
+    assert alert.get_attribute("role") == "status" and "일시 중지됨" in alert.inner_text()
+    assert alert.get_attribute("aria-live") == "polite"
     assert page.get_attribute("#poll-status", "role") == "status"
     expect(page.locator(f"[id='{task_id}-progress-resume'] button")).to_be_enabled()
     for button in alert.locator("button:visible").all():

@@ -64,8 +64,12 @@ def test_a_killed_worker_leaves_and_its_job_is_abandoned(app: Flask, admin: Flas
     assert f'data-job="{task_id}" data-kind="abandoned"' in page
 
     token = csrf_token(admin, "/admin/")
-    assert admin.post(f"/admin/jobs/{task_id}/delete", data={"csrf_token": token}
-                      ).status_code == 302
+    # The delete asks first (issue 24): only the confirmed POST acts.
+    asked = admin.post(f"/admin/jobs/{task_id}/delete", data={"csrf_token": token})
+    assert asked.status_code == 200 and 'name="confirm" value="1"' in asked.get_data(True)
+    assert f'data-job="{task_id}" data-kind="abandoned"' in admin_page(admin)
+    assert admin.post(f"/admin/jobs/{task_id}/delete",
+                      data={"csrf_token": token, "confirm": "1"}).status_code == 302
     ended = task(app, task_id)
     assert (ended.status, ended.failed) == ("finished", True)
 

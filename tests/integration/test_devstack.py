@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -110,3 +111,44 @@ def test_gunicorn_serves_run_app(tmp_path: Any, redis_server: Any) -> None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         wait_until(lambda: not any(alive(pid) for pid in family), 30, "gunicorn's workers")
+
+
+def _start_stack(tmp_path: Any, port: int) -> tuple[subprocess.Popen[str], Output]:
+    """run.py in a process group of its own (as `make run` in a terminal is)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MAIL_SERVER")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'dev.db'}", PORT=str(port),
+               OUTBOX_DIR=str(tmp_path / "outbox"), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    output = Output(process)
+    wait_until(lambda: output.find(rf"http://127\.0\.0\.1:{port}/"), 90, "the URL line")
+    return process, output
+
+
+def _signal_and_wait(process: subprocess.Popen[str], signum: int, twice: bool) -> None:
+    children = descendants(process.pid)
+    assert len(children) >= 2  # redis-server and the worker
+    os.killpg(process.pid, signum)  # the whole group, as a terminal or a supervisor does
+    if twice:  # GNU make passes its own SIGTERM on to run.py: a second one mid-cleanup
+        time.sleep(0.2)
+        if process.poll() is None:
+            process.send_signal(signum)
+    assert process.wait(timeout=60) == 0
+    wait_until(lambda: not any(alive(pid) for pid in children), 30,
+               "every child process (the private redis-server too) to end")
+
+
+def test_any_stop_signal_cleans_up_and_every_start_tells_the_reset(tmp_path: Any) -> None:
+    for signum, first in ((signal.SIGTERM, True), (signal.SIGHUP, False)):
+        process, output = _start_stack(tmp_path, free_port())
+        try:
+            made = output.find(r"username 'demo', password '(\S+)'")
+            assert (made is not None) == first  # a password is shown once, when made
+            assert output.find(r"forgot a password\? flask --app run users set-password demo")
+            _signal_and_wait(process, signum, twice=signum == signal.SIGTERM)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            process.stdout.close()

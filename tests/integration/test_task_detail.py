@@ -16,9 +16,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.extensions import db
-from app.models import Task
+from app.models import Delivery, Task
 from app.models.types import utcnow
-from tests.support.flows import AuthActions, csrf_token, ended, post_send, tasks, wait_for_task
+from app.tasks.service import Mailing, TaskService
+from tests.support.flows import (
+    AuthActions,
+    csrf_token,
+    ended,
+    flashes,
+    post_send,
+    tasks,
+    wait_for_task,
+)
 
 pytestmark = pytest.mark.usefixtures("smtp_sink")  # each test mails the sink
 
@@ -43,7 +52,7 @@ def test_refused_recipients_are_shown_and_resent_once(app: Flask, signed_in: Fla
                     "r7@example.com": "refused"}
     assert "550 5.1.1 mailbox unavailable" in page
     listed = list(csv.DictReader(io.StringIO(
-        signed_in.get(f"/tasks/{row.id}/recipients.csv").get_data(as_text=True))))
+        signed_in.get(f"/tasks/{row.id}/recipients.csv").data.decode("utf-8-sig"))))
     assert {r["email"]: r["outcome"] for r in listed} == seen
     assert all(r["message_id"].startswith(f"<mailroom.{row.id}.") for r in listed
                if r["outcome"] == "delivered")
@@ -114,3 +123,32 @@ def test_history_filters_narrow_the_list(app: Flask, signed_in: FlaskClient) -> 
     page = signed_in.get("/tasks?from=yesterday&status=bogus").get_data(as_text=True)
     assert "날짜 형식이 올바르지 않습니다" in page and "알 수 없는 상태입니다" in page
     assert 'href="/tasks/' in signed_in.get("/tasks").get_data(as_text=True)
+
+
+def test_a_message_not_built_is_not_the_servers_and_not_resent(
+        app: Flask, signed_in: FlaskClient, smtp_sink: Any, start_worker: Any) -> None:
+    # An address the SMTP path cannot carry: its message is never made (a row the form
+    # would refuse today, as an older client or the API could have made it).
+    everyone = ["a@example.com", "üser@example.com", "c@example.com"]
+    smtp_sink.handler.refuse = {"c@example.com"}
+    with app.app_context():
+        task_id = TaskService("alice").send(Mailing.named("welcome", "alice", everyone)).id
+    start_worker()
+    done = wait_for_task(app, task_id, ended, what="the send")
+    assert "메일을 만들지 못한 주소 1개" in done.log and "받는 서버가 거부한 주소 1개" in done.log
+    page = signed_in.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert outcomes(page)["üser@example.com"] == "refused"
+    row = re.search(r'<tr data-recipient="üser@example.com".*?</tr>', page, re.S).group(0)
+    assert 'data-reason-kind="not_built"' in row and "메일을 만들지 못함: " in row
+    assert "실패한 사람에게 다시 보내기 (1명)" in page
+
+    token = csrf_token(signed_in, f"/tasks/{task_id}")
+    signed_in.post(f"/tasks/{task_id}/resend", data={"which": "failed", "csrf_token": token})
+    [(category, text)] = flashes(signed_in)
+    assert category == "success" and "메일을 만들지 못한 1명" in text
+    new = max(t.id for t in tasks(app))
+    assert new != task_id
+    with app.app_context():
+        again = list(db.session.scalars(db.select(Delivery.recipient)
+                                        .where(Delivery.task_id == new)))
+    assert again == ["c@example.com"]

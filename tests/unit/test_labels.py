@@ -9,11 +9,13 @@ import pytest
 
 from app.labels import (
     ANY_STATUS_LABEL,
+    CONFIRM_WORDS,
     DUE_TEXT,
     FAILED_LABEL,
     OUTCOME_LABELS,
     REMAIN_SUFFIX,
     REMAIN_UNITS,
+    SEND_WORDS,
     STATUS_LABELS,
     STOP_TEXTS,
     for_js,
@@ -90,7 +92,9 @@ def test_status_choices() -> None:
 
 def test_for_js_holds_every_word_the_scripts_read() -> None:
     words = for_js()
-    assert set(words) == {"status", "failed", "outcome", "stop", "remain", "poll_trouble"}
+    assert set(words) >= {"status", "failed", "outcome", "stop", "remain", "poll_trouble",
+                          "send", "confirm"}
+    assert words["send"] == SEND_WORDS and words["confirm"] == CONFIRM_WORDS
     assert words["status"] == STATUS_LABELS and words["failed"] == FAILED_LABEL
     assert words["outcome"] == OUTCOME_LABELS and words["stop"] == STOP_TEXTS
     assert set(words["remain"]) == {"units", "suffix", "due"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,9 +15,10 @@ from redis import Redis
 
 from app.extensions import db
 from app.mail.recipients import parse_recipients
+from app.mail_ui.plan import RESERVATION_WITHOUT_TIME, TIME_WITHOUT_RESERVATION
 from app.models import Delivery, Task
 from app.queue import fetch_job
-from tests.support.flows import flashes, post_send, tasks
+from tests.support.flows import csrf_token, flashes, post_send, tasks
 
 
 @pytest.fixture
@@ -88,3 +91,83 @@ def test_reservations_go_to_the_high_queue(app: Flask, signed_in: FlaskClient,
     [row] = tasks(app)
     assert row.status == "reserved"
     assert fetch_job(str(row.id), redis_conn).origin == "high"
+
+
+# -- issue 24: one control for when, and a refused form comes back as it was -------------
+
+def _field(page: str, name: str) -> str:
+    """The opening tag of the form field named ``name``."""
+    match = re.search(rf'<(?:input|textarea|select)[^>]*\bname="{name}"[^>]*>', page)
+    assert match, f"no field {name}"
+    return match.group(0)
+
+
+def test_a_time_without_a_reservation_sends_nothing(app: Flask, signed_in: FlaskClient,
+                                                    redis_conn: Redis) -> None:
+    soon = datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(hours=1)
+    response = post_send(signed_in, "a@example.com", template="notice",
+                         scheduled_time=soon.strftime("%Y-%m-%dT%H:%M"))
+    assert response.status_code == 302
+    [(category, text)] = flashes(signed_in)
+    assert category == "danger" and text == TIME_WITHOUT_RESERVATION
+    assert tasks(app) == [] and redis_conn.keys("rq:job:*") == []
+    page = signed_in.get("/send_mail").get_data(as_text=True)
+    time_field = _field(page, "scheduled_time")
+    assert 'aria-invalid="true"' in time_field and "autofocus" in time_field
+    assert 'aria-describedby="scheduled_time-error' in time_field
+    assert f'id="scheduled_time-error">{TIME_WITHOUT_RESERVATION}' in page.replace("&#39;", "'")
+    assert soon.strftime("%Y-%m-%dT%H:%M") in time_field
+    assert 'value="notice" selected' in page or "selected value=\"notice\"" in page
+
+
+def test_a_reservation_without_a_time_is_refused_on_the_field(app: Flask,
+                                                              signed_in: FlaskClient) -> None:
+    post_send(signed_in, "a@example.com", is_scheduled="y", scheduled_time="")
+    [(category, text)] = flashes(signed_in)
+    assert category == "danger" and text == RESERVATION_WITHOUT_TIME
+    assert tasks(app) == []
+    page = signed_in.get("/send_mail").get_data(as_text=True)
+    assert 'aria-invalid="true"' in _field(page, "scheduled_time")
+    assert re.search(r'name="is_scheduled"[^>]*value="y"[^>]* checked', page)
+
+
+@pytest.mark.parametrize("recipients,field", [
+    ("a@example.com\nnot-an-address", "recipient"),
+    ("a@example.com,b@example.com,c@example.com,d@example.com", "recipient"),
+])
+def test_a_refused_send_keeps_every_field(app: Flask, signed_in: FlaskClient,
+                                          recipients: str, field: str) -> None:
+    post_send(signed_in, recipients, template="notice")
+    page = signed_in.get("/send_mail").get_data(as_text=True)
+    assert recipients in page  # the box as it was typed
+    assert re.search(r'<option[^>]*value="notice"[^>]*selected|<option selected[^>]*value="notice"',
+                     page)
+    tag = _field(page, field)
+    assert 'aria-invalid="true"' in tag and f'aria-describedby="{field}-error' in tag
+    assert f'id="{field}-error"' in page
+    # Read once: the next visit is a fresh form (with the last template still chosen).
+    again = signed_in.get("/send_mail").get_data(as_text=True)
+    assert 'aria-invalid="true"' not in again and recipients not in again
+
+
+def test_box_plus_file_names_the_file_again(app: Flask, signed_in: FlaskClient) -> None:
+    upload = (io.BytesIO(b"email\nb@example.com\n"), "list.csv")
+    signed_in.post("/send_mail", data={
+        "recipient": "a@example.com", "recipient_file": upload, "template_name": "notice",
+        "timezone": "Asia/Seoul", "csrf_token": csrf_token(signed_in, "/send_mail")},
+        content_type="multipart/form-data")
+    assert tasks(app) == []
+    page = signed_in.get("/send_mail").get_data(as_text=True)
+    assert 'id="recipient-file-name">list.csv<' in page
+    assert 'aria-invalid="true"' in _field(page, "recipient_file")
+    assert "a@example.com" in page
+
+
+def test_the_last_template_stays_chosen(app: Flask, signed_in: FlaskClient) -> None:
+    post_send(signed_in, "a@example.com", template="notice")
+    assert flashes(signed_in)[0][0] == "success"
+    page = signed_in.get("/send_mail").get_data(as_text=True)
+    assert re.search(r'<option[^>]*value="notice"[^>]*selected|<option selected[^>]*value="notice"',
+                     page)
+    [row] = tasks(app)
+    assert "data-just-sent" in page and f'id="{row.id}-alert"' in page

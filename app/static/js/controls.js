@@ -1,7 +1,11 @@
 // Task controls (pause, cancel, send now, …) posted without leaving the page. A pause or
 // a cancel the job has not heard yet (202) shows as pending on its alert — "일시 중지 중…",
 // "취소 중…", its pause and cancel buttons disabled — until the poller's progress
-// (progress.js) says the task is paused, canceled or ended.
+// (progress.js) says the task is paused, canceled or ended. Each answer is said in the
+// task's own alert ({id}-message, inside its polite status region) — an ended send's
+// refusal as information, not an error — and the focus stays on the control (or its
+// alert). A cancel of a send under way asks first, in the alert (확인 / 돌아가기); the
+// server asks the same without this script (confirm=1 goes with the answer).
 (function () {
   'use strict';
 
@@ -21,11 +25,23 @@
     return document.getElementById(id);
   }
 
-  function showMessage(category, message) {
+  // The answer in the task's alert; at the top of the page too (one at a time), heard there
+  // only when the task has no alert to say it in, or one about to leave (a reservation
+  // canceled or sent now leaves the list).
+  function showMessage(category, message, taskId) {
+    const line = taskId ? byId(taskId + '-message') : null;
+    const lasting = line && !line.closest('#reserved');
+    if (line) {
+      line.textContent = message;
+      line.dataset.tone = category;
+      line.dataset.answer = '1';
+    }
     const main = document.querySelector('main');
+    main.querySelectorAll('.flash[data-control-answer]').forEach(function (old) { old.remove(); });
     const alert = document.createElement('div');
     alert.className = 'alert alert-' + category + ' alert-dismissible fade show flash';
-    alert.setAttribute('role', 'alert');
+    alert.dataset.controlAnswer = '';
+    alert.setAttribute('role', lasting ? 'none' : 'status');
     alert.textContent = message;
     const close = document.createElement('button');
     close.type = 'button';
@@ -80,6 +96,9 @@
     const entry = event.detail;
     const taskId = String(entry.task_id);
     const mine = pending.get(taskId);
+    if (entry.status !== 'running') {
+      closeConfirm(taskId);  // nothing under way to ask about any more
+    }
     if (SETTLED.has(entry.status)) {
       if (mine) {  // the stop this page waited for has landed (or the send ended first)
         clearPending(taskId, stopText(entry.status));
@@ -120,22 +139,82 @@
     }
   }
 
-  async function post(form) {
+  async function post(form, confirmed) {
+    const body = new FormData(form);
+    if (confirmed) {
+      body.set('confirm', '1');
+    }
     const response = await fetch(form.action, {
       method: 'POST',
-      body: new FormData(form),
+      body: body,
       headers: { Accept: 'application/json' },
       credentials: 'same-origin',
     });
     return { status: response.status, answer: await response.json() };
   }
 
-  async function submitControl(event) {
-    const form = event.target;
-    if (!form.matches || !form.matches('form.link-form[data-live]')) {
-      return;
+  function confirmWords() {
+    return (window.MailroomSendWords || {}).confirm || {};
+  }
+
+  function closeConfirm(taskId) {
+    const box = byId(taskId + '-confirm');
+    if (box) {
+      box.remove();
     }
-    event.preventDefault();
+  }
+
+  // The step before canceling a send under way: a question and two buttons in its alert.
+  function askFirst(form, taskId) {
+    closeConfirm(taskId);
+    const words = confirmWords();
+    const box = document.createElement('div');
+    box.id = taskId + '-confirm';
+    box.className = 'task-confirm mt-2';
+    box.setAttribute('role', 'group');
+    box.setAttribute('aria-labelledby', taskId + '-confirm-question');
+    const question = document.createElement('p');
+    question.id = taskId + '-confirm-question';
+    question.className = 'mb-2';
+    question.textContent = words.question || '';
+    const yes = document.createElement('button');
+    yes.type = 'button';
+    yes.id = taskId + '-confirm-yes';
+    yes.className = 'btn btn-sm btn-danger task-control me-2';
+    yes.textContent = words.yes || 'OK';
+    const no = document.createElement('button');
+    no.type = 'button';
+    no.id = taskId + '-confirm-no';
+    no.className = 'btn btn-sm btn-outline-secondary task-control';
+    no.textContent = words.no || 'Back';
+    yes.addEventListener('click', function () {
+      closeConfirm(taskId);
+      send(form, true);
+    });
+    no.addEventListener('click', function () {
+      closeConfirm(taskId);
+      const button = form.querySelector('button');
+      if (button) {
+        button.focus();
+      }
+    });
+    box.append(question, yes, no);
+    byId(taskId + '-alert').appendChild(box);
+    no.focus();
+  }
+
+  // The focus stays where the user acted: the control if it is still there, else its alert.
+  function keepFocus(form, taskId) {
+    const button = form.querySelector('button');
+    const alert = taskId ? (byId(taskId + '-alert') || byId(taskId + '-reserve-alert')) : null;
+    if (button && button.isConnected && !button.disabled && !form.classList.contains('invisible')) {
+      button.focus({ preventScroll: true });
+    } else if (alert && alert.isConnected) {
+      alert.focus({ preventScroll: true });
+    }
+  }
+
+  async function send(form, confirmed) {
     const taskId = taskOf(form);
     const kind = kindOf(form);
     form.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
@@ -144,18 +223,38 @@
     }
     let result;
     try {
-      result = await post(form);
+      result = await post(form, confirmed);
     } catch (error) {
+      if (confirmed) {
+        form.appendChild(Object.assign(document.createElement('input'),
+                                       { type: 'hidden', name: 'confirm', value: '1' }));
+      }
       form.submit();  // not our JSON: the plain form still works
       return;
     } finally {
       form.querySelectorAll('button').forEach(function (b) { b.disabled = false; });
     }
     const answer = result.answer;
-    showMessage(answer.category || (answer.ok ? 'success' : 'danger'),
-                answer.message || answer.error || '');
+    const category = answer.category || (answer.ok ? 'success' : 'danger');
+    showMessage(category, answer.message || answer.error || '', taskId);
     settle(taskId, kind, result.status, answer);
+    keepFocus(form, taskId);
     document.dispatchEvent(new Event('mailroom:poll'));
+  }
+
+  function submitControl(event) {
+    const form = event.target;
+    if (!form.matches || !form.matches('form.link-form[data-live]')) {
+      return;
+    }
+    event.preventDefault();
+    const taskId = taskOf(form);
+    const alert = taskId ? byId(taskId + '-alert') : null;
+    if (form.id.endsWith('-progress-cancel') && alert && alert.dataset.status === 'running') {
+      askFirst(form, taskId);
+      return;
+    }
+    send(form, false);
   }
 
   function adoptRenderedPending() {

@@ -2,11 +2,14 @@
 // second from the seconds left (data-remaining-seconds, then each 'task_reserve'
 // notification's remaining_seconds — never from string compares), in the words of
 // labels.js. A reservation that leaves the list (it started, was canceled or moved) loses
-// its alert.
+// its alert. The ticking text is aria-hidden; {id}-remain-said, in the alert's polite
+// status region, is said at most once a minute, in whole minutes.
 (function () {
   'use strict';
 
   const labels = window.MailroomLabels;
+  const SAY_EVERY_MS = 60000;
+  const said = new Map();  // task id -> performance.now() of the last words said
   // task id -> the moment (performance.now() ms) the reservation is due. Relative to the
   // browser's own monotonic clock, so a browser whose wall clock is off still counts right.
   const deadlines = new Map();
@@ -22,6 +25,38 @@
       const seconds = Math.max(0, Math.ceil((due - now) / 1000));
       el.textContent = labels.remainingText(seconds);
       el.dataset.remainingSeconds = seconds;
+      say(id, seconds, now);
+    }
+  }
+
+  function say(id, seconds, now) {
+    const el = document.getElementById(id + '-remain-said');
+    const last = said.get(id);
+    if (!el || (last !== undefined && now - last < SAY_EVERY_MS)) {
+      return;
+    }
+    const text = labels.remainingText(Math.ceil(seconds / 60) * 60);
+    if (el.textContent !== text) {
+      el.textContent = text;
+      said.set(id, now);
+    } else if (last === undefined) {
+      said.set(id, now);  // drawn with these words: the first minute is already said
+    }
+  }
+
+  // A reservation that left the list takes the focus with it only to where it went: its
+  // progress alert if it started, else the list.
+  function removeAlert(alert) {
+    const id = alert.dataset.taskId;
+    const focused = alert.contains(document.activeElement);
+    deadlines.delete(id);
+    said.delete(id);
+    alert.remove();
+    if (focused) {
+      const next = document.getElementById(id + '-alert') || document.getElementById('reserved-heading');
+      if (next) {
+        next.focus({ preventScroll: true });
+      }
     }
   }
 
@@ -43,8 +78,7 @@
     }
     document.querySelectorAll('#reserved [data-task-id]').forEach(function (alert) {
       if (!listed.has(alert.dataset.taskId)) {
-        deadlines.delete(alert.dataset.taskId);
-        alert.remove();
+        removeAlert(alert);
       }
     });
     showEmpty();

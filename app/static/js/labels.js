@@ -47,6 +47,7 @@
   }
 
   window.MailroomLabels = Object.freeze({
+    words: words,  // everything data-labels held, for a page's own words (send_words.js)
     statusText: statusText,
     outcomeText: outcomeText,
     stopText: stopText,
