@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python scripts/run_tests.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

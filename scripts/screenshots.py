@@ -98,8 +98,43 @@ def _shoot_send(page: Any, base: str, app: Any) -> None:
     page.goto(f"{base}/tasks/{task_id}")
     page.wait_for_selector("#recipients [data-outcome='delivered']")
     page.screenshot(path=os.path.join(DOCS, "screenshot-detail.png"))
+    _shoot_chart(page, base, task_id)
     page.goto(base + "/admin/")
     page.screenshot(path=os.path.join(DOCS, "screenshot-admin.png"), full_page=True)
+
+
+def _shoot_chart(page: Any, base: str, task_id: str) -> None:
+    """The task page's pictures of the send, once it has ended."""
+    def ended() -> bool:
+        page.goto(f"{base}/tasks/{task_id}")
+        return page.locator("#recipients [data-outcome='pending']").count() == 0
+
+    wait_until(ended, 120, "the send to end")
+    page.locator(".task-charts").screenshot(path=os.path.join(DOCS, "screenshot-chart.png"))
+
+
+def _shoot_phone(browser: Any, base: str, password: str) -> None:
+    """The send page at a phone's size, a send just made: its alert in view."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, timezone_id="Asia/Seoul",
+                            locale="ko-KR", device_scale_factor=2, is_mobile=True)
+    _sign_in(page, base, password)
+    page.fill("textarea[name=recipient]", "\n".join(f"phone{i}@example.com" for i in range(20)))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    alert = page.locator("#in-progress .alert").last
+    alert.wait_for()
+    # Once the page has brought the new alert into view and stopped scrolling.
+    last = [-1.0]
+
+    def settled() -> bool:
+        page.wait_for_timeout(200)  # a smooth scroll moves on between two looks
+        now = page.evaluate("window.scrollY")
+        still, last[0] = now == last[0], now
+        return still and alert.is_visible()
+
+    wait_until(settled, 10, "the page to scroll to the new alert")
+    page.screenshot(path=os.path.join(DOCS, "screenshot-phone.png"))
+    page.close()
 
 
 def _shoot_templates(page: Any, base: str) -> None:
@@ -138,6 +173,7 @@ def _shoot(base: str, app: Any, password: str) -> None:
         _sign_in(page, base, password)
         _shoot_send(page, base, app)
         _shoot_templates(page, base)
+        _shoot_phone(browser, base, password)
         browser.close()
 
 
@@ -166,7 +202,7 @@ def main() -> None:
             stop_process(worker, timeout=15)
             sink.stop()
             redis.stop()
-    print("docs/screenshot-{send,detail,admin,templates,preview}.png")
+    print("docs/screenshot-{send,detail,chart,phone,admin,templates,preview}.png")
 
 
 if __name__ == "__main__":

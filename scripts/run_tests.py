@@ -1,0 +1,43 @@
+"""`make test`: the integration tier in one pytest process and the unit and browser tiers in
+another, side by side. Most of a test's time here is waiting (for a worker, a relay, a
+page), not computing, so two processes on two cores finish in about the time of the
+longer one. Each tier starts its own servers on free ports and its own PostgreSQL
+database, so the two never meet. Arguments are passed to both (e.g. ``-x``, ``-k name``).
+Each line is printed as it comes, prefixed with its tier; the exit status is the worse."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+TIERS = {"integration": "integration", "unit+e2e": "not integration"}
+NO_TESTS = 5  # pytest's status when a filter left a process nothing to run
+
+
+def _stream(name: str, process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        sys.stdout.write(f"[{name}] {line}")
+        sys.stdout.flush()
+
+
+def main(args: list[str]) -> int:
+    started = time.monotonic()
+    runs = {name: subprocess.Popen([sys.executable, "-m", "pytest", "-m", marks, *args],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for name, marks in TIERS.items()}
+    readers = [threading.Thread(target=_stream, args=item) for item in runs.items()]
+    for reader in readers:
+        reader.start()
+    codes = {name: process.wait() for name, process in runs.items()}
+    for reader in readers:
+        reader.join()
+    print(f"tiers: {codes} in {time.monotonic() - started:.0f} s")
+    ran = [code for code in codes.values() if code != NO_TESTS]
+    return max(ran) if ran else NO_TESTS
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
