@@ -1,6 +1,7 @@
 """What a user does to a task once it exists: move or send a reservation now, cancel,
 pause and resume. Each control records the request and answers within about
-``ANSWER_SECONDS``: done, or asked (the job stops between two messages and hears its
+``ANSWER_SECONDS`` (a pause) or ``CANCEL_GRACE_SECONDS`` (a cancel, "within about a
+second"): done, or asked (the job stops between two messages and hears its
 relay out; a run stuck elsewhere gets RQ's stop-job command from the reconciler)."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from app.tasks.submit import QueueFull, submit_job
 from app.utils.datetime_converter import check_reservation_window
 
 log = logging.getLogger(__name__)
-ANSWER_SECONDS = 0.6  # a pause or cancel answers within about this, done or "asked"
+ANSWER_SECONDS = 0.6  # a pause answers within about this, done or "asked"
 
 
 class TaskControls:
@@ -92,12 +93,14 @@ class TaskControls:
                 return False
             time.sleep(0.05)
 
-    def _answer_wait(self) -> float:
+    def _answer_wait(self, cancel: bool = False) -> float:
         """How long a control waits for a running job to stop before it answers "asked"
         (the job stops between two messages, and hears its relay out for
         ``CANCEL_DRAIN_SECONDS``; a run stuck elsewhere gets RQ's stop-job command from
-        the reconciler)."""
-        return min(float(current_app.config["CANCEL_GRACE_SECONDS"]), ANSWER_SECONDS)
+        the reconciler): a cancel ``CANCEL_GRACE_SECONDS``, a pause at most
+        ``ANSWER_SECONDS`` of it."""
+        grace = float(current_app.config["CANCEL_GRACE_SECONDS"])
+        return grace if cancel else min(grace, ANSWER_SECONDS)
 
     def cancel_task(self, task_id: int) -> Task | None:
         """Cancel a waiting or running task; the Task — canceled, or still running with its
@@ -110,7 +113,7 @@ class TaskControls:
                 break
             if not Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
                 return None  # it had ended (finished, failed or canceled) before we came
-            self._wait_until_stopped(task_id, self._answer_wait())
+            self._wait_until_stopped(task_id, self._answer_wait(cancel=True))
             status = db.session.scalar(db.select(Task.status).where(Task.id == task_id))
             if status not in WAITING:  # a run that fell back to waiting (a retry): again
                 break

@@ -66,7 +66,9 @@ def detail(task_id: int) -> str:
     page = db.paginate(_recipients(task.id), page=page_number(), per_page=PER_PAGE,
                        error_out=True)
     resends = list(db.session.scalars(db.select(Task.id).where(Task.resent_from == task.id)))
-    template = ((task.job_args or {}).get("args") or [""])[0]
+    # The template's name from the task's snapshot (tasks from before snapshots: job args).
+    template = (task.template or {}).get("name") or ((task.job_args or {}).get("args")
+                                                     or [""])[0]
     counts = charts.task_counts(task.id)
     return render_template(
         "tasks_ui/detail.html", task=task, page=page, rows=map(_row, page),

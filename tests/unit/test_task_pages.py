@@ -124,3 +124,9 @@ def test_a_task_page_of_another_user_is_404(app: Flask, signed_in: FlaskClient) 
         db.session.commit()
         other_id = other.id
     assert signed_in.get(f"/tasks/{other_id}").status_code == 404
+
+
+def test_the_page_names_the_template_it_sent(signed_in: FlaskClient, ended_task: int) -> None:
+    html = signed_in.get(f"/tasks/{ended_task}").get_data(as_text=True)
+    named = re.search(r"<dt[^>]*>템플릿</dt><dd[^>]*>([^<]*)</dd>", html)
+    assert named and named.group(1) == "welcome"
