@@ -5,7 +5,8 @@ Pages by owner (a page still being fixed by its owner may fail here; the failure
 each page with the rule and the element):
 - login, templates (list, new, edit, a form in error), suppressions, admin, the 404 page,
   and the frame of every page (base.html): this file's author;
-- /send_mail, empty and with a running send and a reservation: colleague A;
+- /send_mail, empty, with a running send and a reservation, and with a preview open:
+  colleague A;
 - /tasks, /tasks/<id>, /unsubscribe/<token>: colleague C.
 """
 
@@ -23,9 +24,9 @@ from app.extensions import db
 from app.mail.unsubscribe import make_token
 from app.models import MailTemplate, Suppression
 from app.tasks.service import Mailing, TaskService
-from tests.support.axe import report, violations
+from tests.support.axe import assert_no_violations, report, violations
 from tests.support.flows import PASSWORD, wait_for_task
-from tests.support.pages import sign_in
+from tests.support.pages import sign_in, write_template
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 MINE, A, C = "frame", "colleague-A", "colleague-C"
@@ -167,3 +168,22 @@ def test_form_errors_are_tied_to_their_fields(page: Any, live_server: str,
     assert page.locator("#template-form [name=name]").get_attribute("aria-invalid") is None
     body = page.locator("#template-form [name=body_text]")
     expect(body).to_have_attribute("aria-describedby", "body_text-error")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_send_page_with_a_preview_open(size: str, page: Any, live_server: str,
+                                           app: Flask) -> None:
+    """README's preview screenshot: a template of the user's, previewed for a CSV row."""
+    seed(app)
+    page.set_viewport_size(SIZES[size])
+    sign_in(page, live_server)
+    write_template(page, live_server, {"name": "인사", "subject": "{{ name }}님, 안녕하세요",
+                                       "body_text": "{{ name }}님께",
+                                       "body_html": "<p>{{ name }}님께</p>"})
+    page.goto(live_server + "/send_mail")
+    page.fill("textarea[name=recipient]", "email,name\nkim@example.com,김하나")
+    page.select_option("select[name=template_name]", "인사")
+    page.click("#preview-button")
+    expect(page.locator("#preview-subject")).to_have_text("김하나님, 안녕하세요")
+    assert_no_violations(page, f"/send_mail with a preview ({size})")
+
