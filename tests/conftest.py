@@ -28,6 +28,7 @@ from tests.support.dkim_keys import can_make_keys, make_key
 from tests.support.flows import AuthActions
 from tests.support.procs import descendants, kill_leftovers
 from tests.support.sink import RecordingHandler
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.workers import worker_env
 
 TIERS = ("unit", "integration", "e2e")
@@ -108,6 +109,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any, postgres_url: st
     if postgres_url is None:
         skip_or_fail("PostgreSQL pass: set TEST_DATABASE_URL to a server (CI does)")
     return postgres_url
+
+
+@pytest.fixture
+def pg_proxy(database_url: str) -> Iterator[TcpProxy]:
+    """A cuttable way to the test's PostgreSQL server (the machine's server stays up)."""
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    yield proxy
+    proxy.close()
 
 
 # -- the app -------------------------------------------------------------------------------

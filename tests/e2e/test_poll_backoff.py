@@ -5,13 +5,11 @@ once the database is back the line goes."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
-from sqlalchemy.engine import make_url
 
 from app.errors import DB_RETRY_AFTER_SECONDS
 from tests.support import skip_or_fail
@@ -32,21 +30,13 @@ def database_url(postgres_url: str | None) -> str:
 
 
 @pytest.fixture
-def proxy(database_url: str) -> Iterator[TcpProxy]:
-    url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], proxy: TcpProxy,
+def app_config(app_config: dict[str, Any], pg_proxy: TcpProxy,
                database_url: str) -> dict[str, Any]:
-    app_config["SQLALCHEMY_DATABASE_URI"] = through(proxy, database_url)
+    app_config["SQLALCHEMY_DATABASE_URI"] = through(pg_proxy, database_url)
     return app_config
 
 
-def test_the_open_page_backs_off_and_says_so(app: Flask, auth: AuthActions, proxy: TcpProxy,
+def test_the_open_page_backs_off_and_says_so(app: Flask, auth: AuthActions, pg_proxy: TcpProxy,
                                              browser: Any, live_server: str) -> None:
     auth.create()
     # Not the tier's ``page``: the browser rightly logs each 503 it gets as a console error.
@@ -58,7 +48,7 @@ def test_the_open_page_backs_off_and_says_so(app: Flask, auth: AuthActions, prox
         status = page.locator("#poll-status")
         assert status.get_attribute("role") == "status"
         expect(status).to_have_text("")
-        with proxy.down():
+        with pg_proxy.down():
             with page.expect_response(lambda r: POLL in r.url and r.status == 503):
                 pass
             refused_at = time.monotonic()

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 
 from app.errors import DB_RETRY_AFTER_SECONDS
 from app.extensions import db
@@ -29,19 +28,10 @@ RECOVERY_SECONDS = 10
 
 
 @pytest.fixture
-def proxy(database_url: str) -> Iterator[TcpProxy]:
-    """A cuttable way to the test's PostgreSQL server."""
-    url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], proxy: TcpProxy,
+def app_config(app_config: dict[str, Any], pg_proxy: TcpProxy,
                database_url: str) -> dict[str, Any]:
     """The app (and any gunicorn started on it) reaches its database through the proxy."""
-    app_config["SQLALCHEMY_DATABASE_URI"] = through(proxy, database_url)
+    app_config["SQLALCHEMY_DATABASE_URI"] = through(pg_proxy, database_url)
     return app_config
 
 
@@ -86,7 +76,7 @@ def wait_for_ok(check: Callable[[], int], what: str, expected: int = 200) -> Non
 
 
 def test_every_page_answers_503_and_recovers(app: Flask, signed_in: FlaskClient,
-                                             proxy: TcpProxy) -> None:
+                                             pg_proxy: TcpProxy) -> None:
     task_id = queued_task(app)
     token = csrf_token(signed_in, "/send_mail")
     anonymous = app.test_client()
@@ -107,7 +97,7 @@ def test_every_page_answers_503_and_recovers(app: Flask, signed_in: FlaskClient,
             "username": "alice", "password": PASSWORD, "csrf_token": login_token}),
     }
     as_json = {"notifications", "pause (JSON)", "preview"}
-    with proxy.down():
+    with pg_proxy.down():
         for name, call in requests.items():
             response = call()
             assert_unavailable(response, json_body=name in as_json), name
@@ -126,13 +116,13 @@ def test_every_page_answers_503_and_recovers(app: Flask, signed_in: FlaskClient,
     assert "로그아웃" in signed_in.get("/send_mail").get_data(as_text=True)
 
 
-def test_gunicorn_answers_503_meanwhile(app: Flask, auth: Any, proxy: TcpProxy,
+def test_gunicorn_answers_503_meanwhile(app: Flask, auth: Any, pg_proxy: TcpProxy,
                                         live_app: Any) -> None:  # noqa: F811 (the fixture)
     auth.create()
     live: LiveApp = live_app()
     visitor: Browser = live.browser()
     visitor.login("alice")
-    with proxy.down():
+    with pg_proxy.down():
         page = visitor.get("/send_mail")
         assert page.status == 503, page.text[:300]
         assert page.headers["Retry-After"] == str(DB_RETRY_AFTER_SECONDS)

@@ -7,12 +7,11 @@ Each test prints a ``FIGURE`` line; docs/RELIABILITY.md records them.
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -23,10 +22,11 @@ from rq.scheduler import RQScheduler
 from app.devstack import RedisServer
 from app.extensions import db
 from app.models import Delivery
-from app.tasks.service import Mailing, TaskService
+from app.tasks.service import TaskService
 from tests.jobs_cancel import stubborn
 from tests.support import skip_or_fail, wait_until
-from tests.support.flows import account, ended, wait_for_task
+from tests.support.faults import figure, reserve, send
+from tests.support.flows import ended, wait_for_task
 from tests.support.procs import alive, descendants, kill_family
 
 
@@ -50,23 +50,10 @@ def app_config(app_config: dict[str, Any], smtp_sink: Any,
     return app_config
 
 
-def figure(text: str) -> None:
-    print(f"FIGURE {text}")
 
 
-def send(app: Flask, recipients: list[str]) -> int:
-    account(app)
-    with app.app_context():
-        return TaskService("alice").send(Mailing.named("welcome", "alice", recipients)).id
 
 
-def reserve(app: Flask, recipient: str, at: float) -> datetime:
-    """Reserve one mail for ``at`` (epoch seconds, rounded up to a whole second)."""
-    when = datetime.fromtimestamp(math.ceil(at), UTC)
-    account(app)
-    with app.app_context():
-        TaskService("alice").send(Mailing.named("welcome", "alice", [recipient]), when)
-    return when
 
 
 def lateness(sink: Any, recipient: str, due: datetime, timeout: float) -> float:

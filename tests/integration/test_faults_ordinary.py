@@ -11,14 +11,12 @@ docs/RELIABILITY.md records them.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,13 +26,12 @@ from redis import Redis
 from redis.exceptions import OutOfMemoryError
 from rq import Worker
 from rq.scheduler import RQScheduler
-from sqlalchemy.engine import make_url
 
 from app.devstack import RedisServer
 from app.extensions import db
 from app.models import Delivery
-from app.tasks.service import Mailing, TaskService
 from tests.support import skip_or_fail, wait_until
+from tests.support.faults import figure, reserve, send
 from tests.support.flows import (
     account,
     control,
@@ -82,15 +79,6 @@ def smtp_sink() -> Iterator[Any]:
 
 
 @pytest.fixture
-def pg_proxy(database_url: str) -> Iterator[TcpProxy]:
-    """A cuttable way to the test's PostgreSQL server (the machine's server stays up)."""
-    url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any,
                request: pytest.FixtureRequest) -> dict[str, Any]:
     """The sink; reservations a second ahead; a quota the rate test's 3,000 fit in. With
@@ -99,32 +87,18 @@ def app_config(app_config: dict[str, Any], smtp_sink: Any,
     app_config.update(RESERVATION_MIN_LEAD_SECONDS=1,
                       QUOTA_RECIPIENTS_PER_DAY=100_000)
     if "pg_proxy" in request.fixturenames:
-        proxy = request.getfixturevalue("pg_proxy")
+        pg_proxy = request.getfixturevalue("pg_proxy")
         app_config["SQLALCHEMY_DATABASE_URI"] = through(
-            proxy, app_config["SQLALCHEMY_DATABASE_URI"])
+            pg_proxy, app_config["SQLALCHEMY_DATABASE_URI"])
     return app_config
 
 
 # -- helpers -------------------------------------------------------------------------------
 
-def figure(text: str) -> None:
-    print(f"FIGURE {text}")
 
 
-def send(app: Flask, recipients: list[str]) -> int:
-    """A send of ``welcome`` by alice to ``recipients`` through TaskService; its task id."""
-    account(app)
-    with app.app_context():
-        return TaskService("alice").send(Mailing.named("welcome", "alice", recipients)).id
 
 
-def reserve(app: Flask, recipient: str, at: float) -> datetime:
-    """Reserve one mail for ``at`` (epoch seconds, rounded up to a whole second)."""
-    when = datetime.fromtimestamp(math.ceil(at), UTC)
-    account(app)
-    with app.app_context():
-        TaskService("alice").send(Mailing.named("welcome", "alice", [recipient]), when)
-    return when
 
 
 def outcomes(app: Flask, task_id: int) -> dict[str, str]:
