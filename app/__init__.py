@@ -18,6 +18,9 @@ from app.extensions import bootstrap, csrf, db, login_manager, migrate, tune_sql
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config from the environment, then ``overrides`` on top."""
     app = Flask(__name__, instance_relative_config=True)
+    from app.security import Request
+
+    app.request_class = Request  # some routes take larger bodies (app.security.LARGE_BODIES)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.load(os.environ, app.instance_path))
     if overrides:
@@ -67,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.lists import bp as lists_bp
     from app.mail_templates import bp as mail_templates_bp
     from app.mail_ui import bp as mail_ui_bp
     from app.notifications import bp as notifications_bp
@@ -84,3 +88,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(suppressions_bp)
+    app.register_blueprint(lists_bp)

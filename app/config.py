@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
+
+
+def json_text(value: Any) -> str:
+    """JSON for the database's JSON columns, non-ASCII kept as it is."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _bool(value: str) -> bool:
@@ -35,6 +41,8 @@ def security(get: Any) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": int(get("MAX_FORM_MEMORY_SIZE", str(1024 * 1024))),
         "MAX_FORM_PARTS": int(get("MAX_FORM_PARTS", "100")),
+        # A list's import (POST /lists/<id>/import) only: a CSV of 100,000 rows.
+        "LIST_IMPORT_MAX_BYTES": int(get("LIST_IMPORT_MAX_BYTES", str(32 * 1024 * 1024))),
         "RATELIMIT_ENABLED": _bool(get("RATELIMIT_ENABLED", "true")),
         "RATELIMIT_LOGIN_IP": get("RATELIMIT_LOGIN_IP", "20 per minute;200 per day"),
         # Failed sign-ins per (account, address) pair, and per account from browsers that
@@ -45,6 +53,7 @@ def security(get: Any) -> dict[str, Any]:
         "RATELIMIT_SEND": get("RATELIMIT_SEND", "30 per minute;300 per hour"),
         "RATELIMIT_PREVIEW": get("RATELIMIT_PREVIEW", "120 per minute"),
         "RATELIMIT_TEMPLATES": get("RATELIMIT_TEMPLATES", "60 per minute"),
+        "RATELIMIT_IMPORT": get("RATELIMIT_IMPORT", "10 per minute;100 per day"),
         "PASSWORD_MIN_LENGTH": int(get("PASSWORD_MIN_LENGTH", "12")),
         # werkzeug's hash for new passwords (the tests use a fast one: never in production).
         "PASSWORD_HASH_METHOD": get("PASSWORD_HASH_METHOD", "scrypt"),
@@ -160,6 +169,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "OUTBOX_DIR": get("OUTBOX_DIR") or None,
         **deliverability(get, instance_path),
         "BOOTSTRAP_SERVE_LOCAL": True,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # JSON kept as written (Hangul, not \\uXXXX escapes): a list's search reads fields.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": json_text},
         **security(get),
     }

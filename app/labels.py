@@ -64,6 +64,15 @@ SEND_WORDS = {
     "canceled": "취소됨: {total}명 중 {delivered}명에게 보낸 뒤 멈췄습니다.",
     "paused": "일시 중지됨: {total}명 중 {delivered}명에게 보냈습니다.",
 }
+# The same for a list's import (its alert shows lines, not recipients: the task's log).
+IMPORT_WORDS = {
+    "queued": "대기열에 넣었습니다. 차례가 오면 가져오기 시작합니다.",
+    "finished": "가져오기를 마쳤습니다.",
+    "finished_partly": "가져오기를 마쳤습니다.",
+    "failed": "실패: {log}",
+    "canceled": "취소됨: 그때까지 읽은 줄은 목록에 반영되었습니다.",
+    "paused": "일시 중지됨: 다시 시작하면 멈춘 줄 다음부터 가져옵니다.",
+}
 # The step before a cancel that cannot be undone (a send under way).
 CONFIRM_WORDS = {
     "question": "보내는 중인 메일을 취소할까요? 이미 보낸 메일은 되돌릴 수 없습니다.",
@@ -114,5 +123,6 @@ def for_js() -> dict[str, Any]:
                    "suffix": REMAIN_SUFFIX, "due": DUE_TEXT},
         "poll_trouble": POLL_TROUBLE,
         "send": SEND_WORDS,
+        "import": IMPORT_WORDS,
         "confirm": CONFIRM_WORDS,
     }

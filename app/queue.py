@@ -25,7 +25,9 @@ SERIALIZER = JSONSerializer
 # Nor make it run any importable function by naming it in a JSON job: a worker runs only
 # these (by dotted name), plus what WORKER_JOB_ALLOWLIST adds (app/worker/rqworker.py).
 SEND_MAIL = "app.mail.jobs.send_mail"  # a send's job (TaskService names it, never imports it)
-JOB_FUNCTIONS = (SEND_MAIL,)
+# A list import's job (app/lists/jobs.py).
+IMPORT_MEMBERS = "app.lists.jobs.import_members"
+JOB_FUNCTIONS = (SEND_MAIL, IMPORT_MEMBERS)
 # A job's meta flag: run it in the worker's own process instead of a forked work horse.
 INLINE = "inline"
 

@@ -36,6 +36,7 @@ from app.mail.render import (
 from app.mail.sender import build_message
 from app.mail.unsubscribe import unsubscribe_links
 from app.models import Delivery, MailTemplate, Suppression, Task
+from app.models.audience import list_blanks, take_members
 from app.models.task import NOT_BUILT, PENDING, REFUSED, SENDING, SUPPRESSED, UNKNOWN
 from app.queue import queues
 from app.tasks import inflight
@@ -52,36 +53,53 @@ from app.tasks.quota import QuotaExceeded, charge_at_start
 log = logging.getLogger(__name__)
 RATE_NOTE = "전송 속도 제한(MAIL_RATE_PER_SECOND)에 따라 차례를 기다리며 보내는 중입니다."
 LIMIT_STRIKES = 3
+NOBODY = "보낼 받는 사람이 없습니다(목록이 비었거나 모두 수신 거부·반송 상태입니다)."
 GAVE_UP = (f"템플릿이 처리 한도를 {LIMIT_STRIKES}번 넘어 나머지 받는 사람의 메일은 만들지 "
            "않았습니다.")
 
 
+SHOWN_IN_RESULT = 100  # refused and unknown recipients the task's result names
+
+
 def _outcome(task_id: int, total: int) -> dict[str, Any]:
-    rows = db.session.execute(
-        db.select(Delivery.recipient, Delivery.status, Delivery.error, Delivery.reason_kind)
-        .where(Delivery.task_id == task_id,
-               Delivery.status.in_((REFUSED, UNKNOWN, SUPPRESSED)))
-        .order_by(Delivery.position)).all()
+    """What the run came to, its size bounded whatever the task's: counts from one
+    GROUP BY, and the first refused and unknown recipients by name."""
+    counts = dict(db.session.execute(
+        db.select(Delivery.status, db.func.count()).where(Delivery.task_id == task_id)
+        .group_by(Delivery.status)).all())
+    named = {status: db.session.execute(
+        db.select(Delivery.recipient, Delivery.error, Delivery.reason_kind)
+        .where(Delivery.task_id == task_id, Delivery.status == status)
+        .order_by(Delivery.position, Delivery.id).limit(SHOWN_IN_RESULT)).all()
+        for status in (REFUSED, UNKNOWN) if counts.get(status)}
     refused = [{"recipient": r, "error": e, **({"kind": k} if k else {})}
-               for r, s, e, k in rows if s == REFUSED]
-    unknown = [{"recipient": r, "error": e} for r, s, e, _ in rows if s == UNKNOWN]
-    suppressed = sum(1 for _, s, _, _ in rows if s == SUPPRESSED)
+               for r, e, k in named.get(REFUSED, [])]
+    unknown = [{"recipient": r, "error": e} for r, e, _ in named.get(UNKNOWN, [])]
     # Suppressed recipients were skipped on purpose: neither delivered nor failed. Once the
     # connections are done, every other recipient was delivered.
-    result: dict[str, Any] = {"delivered": total - len(rows), "total": total,
-                              "suppressed": suppressed, "refused": refused, "unknown": unknown}
-    reasons = _reasons(refused, unknown)
-    if reasons:
+    result: dict[str, Any] = {
+        "delivered": total - counts.get(REFUSED, 0) - counts.get(UNKNOWN, 0)
+        - counts.get(SUPPRESSED, 0), "total": total, "suppressed": counts.get(SUPPRESSED, 0),
+        "refused_count": counts.get(REFUSED, 0), "unknown_count": counts.get(UNKNOWN, 0),
+        "refused": refused, "unknown": unknown}
+    if total == 0:
+        result.update(failed=True, log=NOBODY)
+    elif reasons := _reasons(refused, unknown, counts):
         result["failed"] = True
         result["log"] = " / ".join(reasons)
     return result
 
 
-def _reasons(refused: list[dict[str, Any]], unknown: list[dict[str, Any]]) -> list[str]:
-    """The task's log: a message that could not be made is not blamed on the server."""
+def _reasons(refused: list[dict[str, Any]], unknown: list[dict[str, Any]],
+             counts: dict[str, int]) -> list[str]:
+    """The task's log: a message that could not be made is not blamed on the server.
+    (Only the first refused are named: the counts are of the named, the detail page has
+    them all.)"""
     reasons = []
     not_built = [e for e in refused if e.get("kind") == NOT_BUILT]
     by_server = [e for e in refused if e.get("kind") != NOT_BUILT]
+    if counts.get(REFUSED, 0) > len(refused):
+        reasons.append(f"받지 못한 주소 {counts[REFUSED]:,}개(처음 {len(refused)}개를 아래에 적음)")
     if not_built:
         reasons.append(f"메일을 만들지 못한 주소 {len(not_built)}개(받는 서버와 무관): " + display(
             [f"{e['recipient']} ({e['error']})" for e in not_built], shown=5))
@@ -89,7 +107,8 @@ def _reasons(refused: list[dict[str, Any]], unknown: list[dict[str, Any]]) -> li
         reasons.append(f"받는 서버가 거부한 주소 {len(by_server)}개: " + display(
             [f"{e['recipient']} ({e['error']})" for e in by_server], shown=5))
     if unknown:
-        reasons.append(f"전달 여부를 알 수 없는 주소 {len(unknown)}개(자동으로 다시 보내지 않음): "
+        reasons.append(f"전달 여부를 알 수 없는 주소 {counts.get(UNKNOWN, 0)}개(자동으로 다시 "
+                       "보내지 않음): "
                        + display([e["recipient"] for e in unknown], shown=5))
     return reasons
 
@@ -113,8 +132,11 @@ class Composer:
     once ``LIMIT_STRIKES`` renders were stopped by a limit, the rest are not tried (a
     template that runs away would otherwise hold the worker for each recipient)."""
 
-    def __init__(self, template: dict[str, Any], owner: str, sender: str) -> None:
+    def __init__(self, template: dict[str, Any], owner: str, sender: str,
+                 blank: dict[str, str] | None = None) -> None:
         self.template, self.owner, self.sender = template, owner, sender
+        # A list's columns a member has no value for (imported before the column was)
+        self.blank = blank or {}
         self.key = template_key(template)
         self.sender_name = sender_name(owner)
         self.strikes = 0
@@ -129,7 +151,8 @@ class Composer:
             links = [unsubscribe_links(self.owner, item.recipient) for item in items]
         except LookupError as exc:  # the sending account is gone: no link, no mail
             return [f"보내는 계정을 찾을 수 없습니다: {exc}"] * len(items)
-        contexts = [recipient_context(item.recipient, item.fields, self.sender_name, link)
+        contexts = [recipient_context(item.recipient, {**self.blank, **(item.fields or {})},
+                                      self.sender_name, link)
                     for item, (link, _) in zip(items, links, strict=True)]
         mails = render_many(self.template, contexts, self.key)
         return [self._message(item, headers, mail)
@@ -161,7 +184,7 @@ def send_mail(run: Run, legacy_template: str | None = None,
     # A crashed run's claims: answered ones get their answer, begun ones are in doubt.
     inflight.settle_claims(queues(app).connection, task_id)
     try:
-        charge_at_start(task_id)  # a reservation is charged when it fires, if it still fits
+        _take_and_charge(task_id)
     except QuotaExceeded as exc:
         return {"failed": True, "log": str(exc), "delivered": 0}
     owner = db.session.scalar(db.select(Task.username).where(Task.id == task_id))
@@ -173,11 +196,21 @@ def send_mail(run: Run, legacy_template: str | None = None,
     total, pending = sum(counts.values()), counts.get(PENDING, 0)
     if pending:
         composer = Composer(task_template(task_id, legacy_template or "welcome", owner),
-                            owner, app.config["MAIL_DEFAULT_SENDER"])
+                            owner, app.config["MAIL_DEFAULT_SENDER"], list_blanks(task_id))
         transient = _send(app, run, total, pending, composer)
         if transient and Delivery.count(task_id, PENDING):  # none left: no wait for a retry
             raise TransientError(transient[0])
     return _outcome(task_id, total)
+
+
+def _take_and_charge(task_id: int) -> None:
+    """A list send takes its members now; a reservation that fired or a list send is
+    charged now, if it still fits (QuotaExceeded, with nothing kept, if not); commit."""
+    task = db.session.get(Task, task_id)
+    if task is not None:
+        take_members(task)
+    charge_at_start(task_id)
+    db.session.commit()
 
 
 def _send(app: Flask, run: Run, total: int, pending: int, composer: Composer) -> list[str]:

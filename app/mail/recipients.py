@@ -83,7 +83,7 @@ class RecipientList:
         raise ValueError(f"1번째 줄: 템플릿이 쓰는 필드({names})가 CSV 머리줄에 없습니다.")
 
 
-def _delimiter(raw: str | None) -> str | None:
+def csv_delimiter(raw: str | None) -> str | None:
     """The delimiter when the text's first line is a header whose first column is ``email``
     (comma; tab as a spreadsheet pastes; semicolon as some exports write), else None."""
     for line in (raw or "").lstrip("\ufeff").splitlines():
@@ -97,7 +97,7 @@ def _delimiter(raw: str | None) -> str | None:
     return None
 
 
-def _header(row: list[str]) -> list[str]:
+def header_columns(row: list[str]) -> list[str]:
     names = [name.strip() for name in row]
     for name in names[1:]:
         if not name:
@@ -122,9 +122,13 @@ def _csv_problem(exc: csv.Error) -> str:
     return f"CSV 형식이 올바르지 않습니다({text[:100]})."
 
 
-def _rows(raw: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record with the line it starts on (any line ends: CRLF, LF, CR). A quote
-    left open is an error naming its line, not a cell that swallows the lines after it."""
+def records(raw: str, delimiter: str = ","
+            ) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """``(line, row, None)`` for each non-blank CSV record with the line it starts on (any
+    line ends: CRLF, LF, CR), or ``(line, None, problem)`` for one that cannot be read — and
+    the reading goes on (an import reports the line; the send form stops at the first).
+    A quote left open is a problem naming its line, not a cell that swallows the lines
+    after it."""
     reader = csv.reader(io.StringIO(raw.lstrip("\ufeff"), newline=""), delimiter=delimiter,
                         strict=True)
     while True:
@@ -134,11 +138,24 @@ def _rows(raw: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ValueError(f"{line}번째 줄: {_csv_problem(exc)}") from None
+            yield line, None, _csv_problem(exc)
+            continue
         if any(_CELL_CONTROL.search(cell) for cell in row):
-            raise ValueError(f"{line}번째 줄: 칸 안에 줄바꿈이나 제어 문자(탭 제외)를 넣을 수 "
-                             "없습니다. 따옴표(\")가 제대로 닫혔는지 확인하세요.")
-        yield line, row
+            yield line, None, ("칸 안에 줄바꿈이나 제어 문자(탭 제외)를 넣을 수 없습니다. "
+                               "따옴표(\")가 제대로 닫혔는지 확인하세요.")
+        elif any(cell.strip() for cell in row):
+            yield line, row, None
+
+
+def check_row(row: list[str], columns: list[str]) -> tuple[str, dict[str, str]]:
+    """One CSV record under the header's ``columns``: its sendable address and fields.
+    ValueError (a message for the user, without the line) when the row is wrong."""
+    if len(row) != len(columns) + 1:
+        raise ValueError(f"열이 {len(row)}개입니다(머리줄은 {len(columns) + 1}개).")
+    address = _sendable(row[0].strip())
+    if any(len(cell) > MAX_FIELD for cell in row):
+        raise ValueError(f"한 칸은 {MAX_FIELD}자를 넘을 수 없습니다.")
+    return address, dict(zip(columns, (cell.strip() for cell in row[1:]), strict=True))
 
 
 def parse_csv(raw: str, limit: int, delimiter: str = ",") -> RecipientList:
@@ -151,28 +168,23 @@ def parse_csv(raw: str, limit: int, delimiter: str = ",") -> RecipientList:
     columns: list[str] | None = None
     seen: dict[str, int] = {}
     result = RecipientList(addresses=[], fields=[])
-    for line, row in _rows(raw, delimiter):
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row, problem in records(raw, delimiter):
+        if row is None:
+            raise ValueError(f"{line}번째 줄: {problem}")
         if columns is None:
-            columns = result.columns = _header(row)
+            columns = result.columns = header_columns(row)
             continue
-        if len(row) != len(columns) + 1:
-            raise ValueError(f"{line}번째 줄: 열이 {len(row)}개입니다(머리줄은 "
-                             f"{len(columns) + 1}개).")
         try:
-            address = _sendable(row[0].strip())
+            address, fields = check_row(row, columns)
         except ValueError as exc:
             raise ValueError(f"{line}번째 줄: {exc}") from None
         if (earlier := seen.setdefault(address.lower(), line)) != line:
             raise ValueError(f"{line}번째 줄: {address}은(는) {earlier}번째 줄에 이미 있습니다.")
-        if any(len(cell) > MAX_FIELD for cell in row):
-            raise ValueError(f"{line}번째 줄: 한 칸은 {MAX_FIELD}자를 넘을 수 없습니다.")
         if len(seen) > limit:
             raise ValueError(f"받는 사람은 한 번에 {limit}명까지 보낼 수 있습니다.")
         result.addresses.append(address)
         assert result.fields is not None
-        result.fields.append(dict(zip(columns, (cell.strip() for cell in row[1:]), strict=True)))
+        result.fields.append(fields)
     if not result.addresses:
         raise ValueError("받는 사람을 한 명 이상 입력하세요(CSV 머리줄 다음 줄부터).")
     return result
@@ -180,9 +192,23 @@ def parse_csv(raw: str, limit: int, delimiter: str = ",") -> RecipientList:
 
 def read_recipients(raw: str | None, limit: int) -> RecipientList:
     """The recipient field as the send form takes it: CSV with a header, else addresses."""
-    if delimiter := _delimiter(raw):
+    if delimiter := csv_delimiter(raw):
         return parse_csv(raw or "", limit, delimiter)
     return RecipientList(addresses=parse_recipients(raw, limit))
+
+
+UPLOAD_ENCODINGS = ("utf-8-sig", "cp949")  # what spreadsheets here save CSV as
+
+
+def decode_upload(data: bytes) -> tuple[str, str]:
+    """An uploaded CSV's text and the encoding it was in (UTF-8 with or without a BOM, or
+    CP949); ValueError (a message for the user) when it is neither."""
+    for encoding in UPLOAD_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("CSV 파일을 읽을 수 없습니다. UTF-8로 저장해 주세요.")
 
 
 def display(recipients: list[str], shown: int = 3) -> str:

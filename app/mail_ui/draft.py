@@ -28,6 +28,7 @@ class Draft:
     """The send form as it was posted, and the refusal."""
 
     recipient: str = ""
+    list_id: str = ""
     template_name: str = ""
     is_scheduled: bool = False
     scheduled_time: str = ""
@@ -42,6 +43,7 @@ class Draft:
     def fill(self, form: SendMailForm) -> None:
         """Put the values back into ``form``."""
         form.recipient.data = self.recipient
+        form.list_id.data = self.list_id
         form.template_name.data = self.template_name
         form.is_scheduled.data = self.is_scheduled
         form.scheduled_time.data = self.scheduled_time
@@ -54,7 +56,7 @@ def _key(token: str) -> str:
 def keep(form: SendMailForm, field: str | None, message: str) -> None:
     """Keep the posted form and the refusal for the page the POST redirects to."""
     upload = request.files.get("recipient_file")
-    draft = Draft(recipient=form.recipient.data or "",
+    draft = Draft(recipient=form.recipient.data or "", list_id=(form.list_id.data or "")[:12],
                   template_name=(form.template_name.data or "")[:64],
                   is_scheduled=bool(form.is_scheduled.data),
                   scheduled_time=(form.scheduled_time.data or "")[:40],

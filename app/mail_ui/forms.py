@@ -10,6 +10,8 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 class SendMailForm(FlaskForm):
     recipient = TextAreaField("받는 사람 (쉼표·줄바꿈으로 구분, 또는 email 머리줄의 CSV)")
     recipient_file = FileField("또는 CSV 파일")
+    # A saved list instead of the recipients above (its members when the send runs).
+    list_id = SelectField("또는 저장한 목록에 보내기", choices=[], validate_choice=False)
     template_name = SelectField("템플릿", choices=[], validate_choice=False)
     is_scheduled = BooleanField("예약 전송")
     scheduled_time = StringField("전송 시각")

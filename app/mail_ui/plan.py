@@ -13,15 +13,17 @@ from typing import Any
 from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
-from app.mail.recipients import RecipientList, read_recipients
+from app.converters import MAX_ID, bounded_int
+from app.extensions import db
+from app.mail.recipients import RecipientList, decode_upload, display, read_recipients
 from app.mail.render import EXAMPLE_UNSUBSCRIBE_URL, fields_used, recipient_context
 from app.mail_ui.forms import SendMailForm
-from app.models import MailTemplate
+from app.models import MailingList, MailTemplate
+from app.models.audience import sendable, sendable_count
 from app.tasks.service import Mailing, TaskService
 from app.utils.datetime_converter import parse_local_datetime
 from app.views import remember_zone
 
-UPLOAD_ENCODINGS = ("utf-8-sig", "cp949")  # what spreadsheets here save CSV as
 TIME_WITHOUT_RESERVATION = ("지금 보내기를 골랐는데 전송 시각이 있습니다. 그 시각에 보내려면 "
                             "'예약'을 고르고, 지금 보내려면 시각을 지우세요.")
 RESERVATION_WITHOUT_TIME = "시간 형식이 올바르지 않습니다. 예약하려면 전송 시각을 입력하세요."
@@ -37,22 +39,45 @@ class FieldError(ValueError):
 
 @dataclass
 class SendPlan:
+    """The checked send: the template, and the recipients as typed or a saved list."""
+
     template: MailTemplate
     recipients: RecipientList
+    audience: MailingList | None = None
+    count: int = 0
 
     @property
     def addresses(self) -> list[str]:
         return self.recipients.addresses
 
+    def shown(self) -> str:
+        """Who it goes to, short, for the messages."""
+        if self.audience is not None:
+            return f"목록 '{self.audience.name}'({self.count:,}명)"
+        return display(self.addresses)
+
     def mailing(self) -> Mailing:
         """The send as TaskService takes it."""
+        if self.audience is not None:
+            return Mailing.to_list(self.template.snapshot(), self.audience)
         return Mailing(self.template.snapshot(), self.addresses, self.recipients.fields)
+
+    def recipient(self, index: int) -> tuple[str, dict[str, str] | None]:
+        """Recipient ``index`` (a list's: its ``index``-th member a send would mail now)."""
+        if self.audience is None:
+            fields = self.recipients.fields[index] if self.recipients.fields else None
+            return self.addresses[index], fields
+        member = db.session.scalar(sendable(self.audience.id, self.audience.owner)
+                                   .offset(index).limit(1))
+        if member is None:
+            raise ValueError("목록에 미리 볼 받는 사람이 없습니다.")
+        blank = dict.fromkeys(self.audience.columns or [], "")
+        return member.address, {**blank, **(member.fields or {})}
 
     def context(self, index: int, sender_name: str) -> dict[str, Any]:
         """The variables recipient ``index`` renders with (as the worker gives them)."""
-        fields = self.recipients.fields[index] if self.recipients.fields else None
-        return recipient_context(self.addresses[index], fields, sender_name,
-                                 EXAMPLE_UNSUBSCRIBE_URL)
+        address, fields = self.recipient(index)
+        return recipient_context(address, fields, sender_name, EXAMPLE_UNSUBSCRIBE_URL)
 
 
 def _uploaded(upload: FileStorage | None) -> str | None:
@@ -61,13 +86,7 @@ def _uploaded(upload: FileStorage | None) -> str | None:
         return None
     if not upload.filename.lower().endswith((".csv", ".txt")):
         raise ValueError("받는 사람 파일은 .csv 파일이어야 합니다.")
-    data = upload.read()
-    for encoding in UPLOAD_ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("CSV 파일을 읽을 수 없습니다. UTF-8로 저장해 주세요.")
+    return decode_upload(upload.read())[0]
 
 
 def recipient_text(form: SendMailForm) -> tuple[str, str]:
@@ -85,22 +104,50 @@ def recipient_text(form: SendMailForm) -> tuple[str, str]:
     return uploaded, "recipient_file"
 
 
+def _template(form: SendMailForm, username: str) -> MailTemplate:
+    name = form.template_name.data or ""
+    template = MailTemplate.named(name, username)
+    if template is None:
+        raise FieldError("template_name", f"알 수 없는 템플릿입니다: {name[:50]}")
+    return template
+
+
 def plan_send(form: SendMailForm, username: str) -> SendPlan:
     """The checked plan; FieldError (a message for the user, naming the line) if not."""
+    if form.list_id.data:
+        return plan_list_send(form, username)
     text, source = recipient_text(form)
     try:
         recipients = read_recipients(text, current_app.config["MAIL_MAX_RECIPIENTS"])
     except ValueError as exc:
         raise FieldError(source, str(exc)) from None
-    name = form.template_name.data or ""
-    template = MailTemplate.named(name, username)
-    if template is None:
-        raise FieldError("template_name", f"알 수 없는 템플릿입니다: {name[:50]}")
+    template = _template(form, username)
     try:
         recipients.check_fields(fields_used(template.snapshot()))
     except ValueError as exc:
         raise FieldError(source, str(exc)) from None
-    return SendPlan(template, recipients)
+    return SendPlan(template, recipients, count=len(recipients.addresses))
+
+
+def plan_list_send(form: SendMailForm, username: str) -> SendPlan:
+    """A send to one of the user's lists: alone (no typed recipients), with every field
+    the template uses among the list's columns, and someone to mail."""
+    audience = db.session.scalar(db.select(MailingList).filter_by(
+        id=bounded_int(form.list_id.data or "", MAX_ID) or 0, owner=username))
+    if audience is None:
+        raise FieldError("list_id", "고른 목록을 찾을 수 없습니다.")
+    if recipient_text(form)[0]:
+        raise FieldError("list_id", "목록에 보낼 때는 받는 사람 입력란과 CSV 파일을 비워 두세요.")
+    template = _template(form, username)
+    missing = sorted(set(fields_used(template.snapshot())) - set(audience.columns or []))
+    if missing:
+        raise FieldError("list_id", f"템플릿이 쓰는 필드({', '.join(missing)})가 목록 "
+                         f"'{audience.name}'에 없습니다.")
+    count = sendable_count(audience)
+    if count == 0:
+        raise FieldError("list_id", f"목록 '{audience.name}'에 보낼 수 있는 받는 사람이 "
+                         "없습니다(비었거나 모두 수신 거부·반송).")
+    return SendPlan(template, RecipientList(addresses=[]), audience, count)
 
 
 def plan_when(form: SendMailForm, username: str) -> tuple[datetime | None, str]:

@@ -22,13 +22,12 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db, limiter
 from app.filters import local_text
-from app.mail.recipients import display
 from app.mail.render import RenderedMail, render_mail, sender_name
 from app.mail_ui import bp
 from app.mail_ui.draft import LAST_TEMPLATE, aria_attrs, keep, take
 from app.mail_ui.forms import SendMailForm
 from app.mail_ui.plan import SendPlan, plan_send, plan_when
-from app.models import MailTemplate, Suppression, Task
+from app.models import MailingList, MailTemplate, Suppression, Task
 from app.models.task import CANCELED, FINISHED, IN_PROGRESS, RESERVED
 from app.models.types import utcnow
 from app.security import MAIL_HTML_POLICY, per_user
@@ -41,16 +40,20 @@ def _form() -> SendMailForm:
     form = SendMailForm()
     form.template_name.choices = [(t.name, t.title)
                                   for t in MailTemplate.visible_to(current_user.username)]
+    form.list_id.choices = [("", NO_LIST)] + [
+        (str(m.id), m.name) for m in MailingList.of_owner(current_user.username)]
     if request.method == "GET":
         # "send with this template", else the template of the last send
         chosen = request.args.get("template") or session.get(LAST_TEMPLATE)
         if chosen:
             form.template_name.data = chosen
+        form.list_id.data = request.args.get("list_id", "")  # "send to this list"
     if not form.timezone.data:
         form.timezone.data = current_app.config["APP_TIMEZONE"]
     return form
 
 
+NO_LIST = "목록 없이 (위에 입력한 받는 사람에게)"
 # The id the page's alert <template> carries; the script swaps in a real task id.
 PLACEHOLDER_ID = 987654321
 RECENT_HOURS = 24  # ended sends listed under 최근 when the page loads
@@ -138,7 +141,7 @@ def send_mail_post() -> Response:
     shown = (form.recipient.data or "").strip()[:200]
     try:
         plan = plan_send(form, current_user.username)
-        shown = display(plan.addresses)
+        shown = plan.shown()
         when, zone_name = plan_when(form, current_user.username)
         task = TaskService(current_user.username).send(plan.mailing(), when)
     except ValueError as exc:
@@ -155,7 +158,8 @@ def send_mail_post() -> Response:
         task = exc.task
     else:
         flash(_said(when, zone_name, shown, template_name), "success")
-        if skipped := Suppression.among(current_user.username, plan.addresses):
+        if plan.addresses and (skipped := Suppression.among(current_user.username,
+                                                            plan.addresses)):
             flash(f"받는 사람 중 {skipped}명은 수신 거부 목록에 있어 보내지 않습니다 "
                   "(보낼 때 다시 확인합니다).", "info")
     session[LAST_TEMPLATE] = template_name
@@ -187,7 +191,7 @@ def _rendered() -> tuple[SendPlan, int, RenderedMail]:
     """The plan, the recipient ``index`` asked for (clamped) and the mail that recipient
     would get, rendered as the worker will; ValueError (a message for the user) if not."""
     plan = plan_send(_form(), current_user.username)
-    index = _index(len(plan.addresses))
+    index = _index(plan.count)
     mail = render_mail(plan.template.snapshot(),
                        plan.context(index, sender_name(current_user.username)))
     return plan, index, mail
@@ -202,8 +206,8 @@ def preview() -> tuple[dict[str, Any], int]:
     except ValueError as exc:
         return {"error": str(exc)}, 400
     return {"subject": mail.subject, "text": mail.text, "html": mail.html or "",
-            "recipient": plan.addresses[index], "index": index,
-            "count": len(plan.addresses)}, 200
+            "recipient": plan.recipient(index)[0], "index": index,
+            "count": plan.count}, 200
 
 
 def _note(message: str) -> str:

@@ -1,9 +1,12 @@
-"""The data: accounts, tasks with their deliveries, mail templates, notifications."""
+"""The data: accounts, tasks with their deliveries, mail templates, notifications, saved
+lists (audiences) and their imports."""
 
+from app.models.audience import ImportRefusal, ListImport, MailingList, Member
 from app.models.notification import Notification
 from app.models.suppression import Suppression
 from app.models.task import Delivery, Task
 from app.models.template import MailTemplate
 from app.models.user import User
 
-__all__ = ["Delivery", "MailTemplate", "Notification", "Suppression", "Task", "User"]
+__all__ = ["Delivery", "ImportRefusal", "ListImport", "MailTemplate", "MailingList", "Member",
+           "Notification", "Suppression", "Task", "User"]

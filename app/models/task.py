@@ -71,6 +71,10 @@ class Task(db.Model):
     # A resend names the task it repeats (for its failed or unknown recipients).
     resent_from: Mapped[int | None] = mapped_column(
         ForeignKey("tasks.id", ondelete="SET NULL"))
+    # A send to a saved list takes its members when its run starts (``recipients_taken_at``).
+    list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="SET NULL"), index=True)
+    recipients_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The running job's last sign of life, written with its progress (the reconciler
     # takes a run for dead only when this and its worker's Redis heartbeat are both stale).
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -166,7 +170,8 @@ class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("task_id", "recipient"),
-        Index("ix_deliveries_task_id_status", "task_id", "status"),
+        # The next pending recipients in order, found without sorting the task's rows.
+        Index("ix_deliveries_task_status_position", "task_id", "status", "position", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,8 @@ class User(UserMixin, db.Model):
     # How the account signs its mail (``{{ sender_name }}``): never the login name, which
     # recipients must not learn.
     display_name: Mapped[str | None] = mapped_column(String(128))
+    # Recipients a day this account may send to; NULL: QUOTA_RECIPIENTS_PER_DAY.
+    recipients_per_day: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def get_id(self) -> str:

@@ -7,12 +7,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from redis.exceptions import RedisError
 
 from app.extensions import db
-from app.models import Delivery, MailTemplate, Task
+from app.models import Delivery, ListImport, MailingList, MailTemplate, Task
+from app.models.audience import sendable_count
 from app.models.task import (
     FINISHED,
     NOT_BUILT,
@@ -21,7 +23,7 @@ from app.models.task import (
     RESERVED,
 )
 from app.models.types import utcnow
-from app.queue import SEND_MAIL, queues
+from app.queue import IMPORT_MEMBERS, SEND_MAIL, queues
 from app.tasks.controls import TaskControls
 from app.tasks.progress import publish_task
 from app.tasks.quota import check_quota
@@ -38,16 +40,19 @@ __all__ = ["QUEUE_FULL", "EnqueueError", "QueueFull", "TaskService", "retry_poli
            "submit_job"]
 log = logging.getLogger(__name__)
 RESERVE_QUEUE = "high"  # reservations jump ahead of sends that were queued meanwhile
+LIST_TIMEOUT_RECIPIENTS = 100_000  # a list send's job timeout allows at least this many
 
 
 @dataclass(frozen=True)
 class Mailing:
     """A send as the service takes it: the template (a ``MailTemplate.snapshot()``) and the
-    recipients, each with the fields the template uses."""
+    recipients, each with the fields the template uses — or a saved list (``audience``),
+    whose members the run takes when it starts."""
 
     template: Mapping[str, Any]
     recipients: list[str]
     fields: list[dict[str, str]] | None = None
+    audience: MailingList | None = None
 
     @classmethod
     def named(cls, name: str, owner: str, recipients: list[str],
@@ -58,9 +63,23 @@ class Mailing:
             raise LookupError(f"템플릿을 찾을 수 없습니다: {name}")
         return cls(template.snapshot(), recipients, fields)
 
-    def describe(self) -> str:
+    @classmethod
+    def to_list(cls, template: Mapping[str, Any], audience: MailingList) -> Mailing:
+        """A send of ``template`` to the members of ``audience``."""
+        return cls(template, [], None, audience)
+
+    def count(self) -> int:
+        """How many it goes to (a list: its members who may be mailed now)."""
+        if self.audience is None:
+            return len(self.recipients)
+        return sendable_count(self.audience)
+
+    def describe(self, count: int) -> str:
         """What the task says it does (its description)."""
-        return f"[{self.template.get('name', '')}] 템플릿 메일을 {len(self.recipients)}명에게 전송"
+        name = self.template.get("name", "")
+        if self.audience is not None:
+            return f"[{name}] 템플릿 메일을 목록 '{self.audience.name}'({count}명)에 전송"
+        return f"[{name}] 템플릿 메일을 {count}명에게 전송"
 
 
 class TaskService(TaskControls):
@@ -82,12 +101,27 @@ class TaskService(TaskControls):
         job, its timeout, description and queue, and whether it runs in the worker's own
         process. ValueError (QuotaExceeded, a time out of the window) before anything
         exists; EnqueueError or QueueFull after."""
-        count = len(mailing.recipients)
-        spec = JobSpec(func=SEND_MAIL, name="send_mail", description=mailing.describe(),
-                       timeout=300 + 5 * count)  # RQ's 180 s would kill a long send part way
+        count = mailing.count()
         columns = {"template": dict(mailing.template), "resent_from": resent_from}
-        return self._make(spec, count, when, columns,
-                          lambda task: _add_recipients(task, mailing))
+        fill = None
+        if mailing.audience is None:
+            fill = partial(_add_recipients, mailing=mailing)
+        else:  # its members are taken, counted and charged when the run starts
+            columns.update(list_id=mailing.audience.id)
+            count_by = max(count, LIST_TIMEOUT_RECIPIENTS)  # the list may grow meanwhile
+        spec = JobSpec(func=SEND_MAIL, name="send_mail", description=mailing.describe(count),
+                       # RQ's 180 s would kill a long send part way
+                       timeout=300 + 5 * (count if fill else count_by))
+        return self._make(spec, count, when, columns, fill, charge_now=fill is not None)
+
+    def start_import(self, job: ListImport, list_name: str) -> Task:
+        """Commit a ``queued`` Task with ``job`` (a list's import, not yet added), then hand
+        its job to Redis."""
+        spec = JobSpec(func=IMPORT_MEMBERS, name="import_members",
+                       description=f"목록 '{list_name}'에 {job.filename} 가져오기",
+                       timeout=600 + job.lines // 100)
+        return self._make(spec, 0, None, {"list_id": job.list_id},
+                          partial(_attach_import, job=job))
 
     def resend(self, task: Task, status: str) -> Task:
         """A new task for exactly ``task``'s recipients in ``status`` (refused or unknown),
@@ -103,7 +137,7 @@ class TaskService(TaskControls):
             raise LookupError("다시 보낼 받는 사람이 없습니다.")
         template = task.template or _legacy_template(task)
         mailing = Mailing(template, [r for r, _ in rows], [f or {} for _, f in rows])
-        count = len(mailing.recipients)
+        count = mailing.count()
         spec = JobSpec(func=SEND_MAIL, name="send_mail", timeout=300 + 5 * count,
                        description=f"Task#{task.id} 다시 보내기: {count}명")
         return self._make(spec, count, None, {"template": dict(template),
@@ -129,13 +163,17 @@ class TaskService(TaskControls):
                           recipient_count, scheduled_time, {})
 
     def _make(self, spec: JobSpec, count: int, when: datetime | None,
-              columns: dict[str, Any], fill: Callable[[Task], None] | None = None) -> Task:
+              columns: dict[str, Any], fill: Callable[[Task], None] | None = None,
+              charge_now: bool = True) -> Task:
         """Check the quota (and the time), commit the Task with its whole job (``fill``
-        adds its rows), then hand the job to Redis."""
+        adds its rows), then hand the job to Redis. A send now is charged at once, unless
+        ``charge_now`` is False (a list's: charged when its run takes the members)."""
         if when is None:
             check_quota(self.username, count)
             now = utcnow()  # charged when it is made: it goes at once
-            columns.update(status=QUEUED, charged=count, charged_at=now, created_at=now)
+            columns.update(status=QUEUED, created_at=now)
+            if charge_now:
+                columns.update(charged=count, charged_at=now)
             queue_name = self.queue.name
         else:
             self.check_time(when)
@@ -201,6 +239,11 @@ class JobSpec:
                     job_func=self.func, job_args={"args": list(self.args),
                                                   "kwargs": self.kwargs},
                     job_queue=queue_name, job_timeout=self.timeout, **columns)
+
+
+def _attach_import(task: Task, job: ListImport) -> None:
+    job.task_id = task.id
+    db.session.add(job)
 
 
 def _add_recipients(task: Task, mailing: Mailing) -> None:

@@ -18,6 +18,7 @@ from app.models.task import FINISHED, STATUSES
 from app.models.types import utcnow
 from app.tasks_ui import bp, charts
 from app.utils.datetime_converter import localtime, zone
+from app.utils.text import like_pattern as _like
 from app.views import page_number
 
 PER_PAGE = 20
@@ -31,11 +32,6 @@ def _day_start(raw: str, zone_name: str) -> datetime | None:
         return None
     local = datetime.combine(day, time.min, tzinfo=zone(zone_name, "UTC"))
     return local.astimezone(UTC)
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def filtered(query: Select[Any], args: Mapping[str, str], zone_name: str) -> tuple[Any, list[str]]:

@@ -122,8 +122,10 @@
     state.textContent = labels.statusText(entry.status, entry.failed);
     state.className = 'badge ms-1 ' + (entry.failed ? 'text-bg-danger'
       : entry.status === 'finished' ? 'text-bg-success' : 'text-bg-secondary');
-    let text = entry.delivered + '/' + entry.total + '명';
-    if (entry.log && (entry.failed || entry.status === 'queued' || entry.status === 'paused')) {
+    // An import says its lines and counts (its log) instead of recipients.
+    let text = entry.detail !== undefined ? entry.detail : entry.delivered + '/' + entry.total + '명';
+    if (entry.detail === undefined && entry.log
+        && (entry.failed || entry.status === 'queued' || entry.status === 'paused')) {
       text += ' · ' + entry.log;
     }
     byId(id + '-detail').textContent = text;

@@ -1,0 +1,182 @@
+"""Reading an import: the file is checked whole at the door (its encoding and its header,
+``open_import``), then its rows are read one by one (``rows``) — a bad row is a refusal
+with its line and reason, never the end of the import — and written a batch at a time:
+one SELECT of the batch's addresses already in the list, one INSERT … ON CONFLICT of the
+new and changed ones, the refusals and where the import got to, in one commit
+(``write_batch``). A run that stopped part way goes on after the last line written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.mail.recipients import (
+    check_row,
+    csv_delimiter,
+    decode_upload,
+    header_columns,
+    parse_recipients,
+    records,
+)
+from app.models import ImportRefusal, ListImport, MailingList, Member
+from app.models.audience import ACTIVE
+from app.models.types import utcnow
+
+BATCH = 1000  # rows a statement writes
+NO_HEADER = ("첫 줄은 email로 시작하는 머리줄이어야 합니다(예: email,name). 주소만 붙여 넣을 "
+             "때는 머리줄 없이 한 줄에 하나씩 넣으세요.")
+
+
+@dataclass
+class Row:
+    line: int
+    address: str
+    fields: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        return self.address.lower()
+
+
+@dataclass
+class Refusal:
+    line: int
+    cell: str  # the row's first cell as written (the address it meant)
+    reason: str
+
+
+def pasted_text(text: str) -> str:
+    """Pasted members as CSV: as they are when they start with an ``email`` header, else
+    addresses (commas or new lines) under one."""
+    if csv_delimiter(text):
+        return text
+    return "email\n" + "\n".join(token.strip() for token in
+                                 text.replace(",", "\n").splitlines() if token.strip())
+
+
+def open_import(mailing_list: MailingList, filename: str, data: bytes) -> ListImport:
+    """The import of ``data`` into the list, checked whole (encoding, header; ValueError, a
+    message for the user, when it cannot be read), not yet added to the session."""
+    text, encoding = decode_upload(data)
+    delimiter = csv_delimiter(text)
+    if delimiter is None:
+        raise ValueError(NO_HEADER)
+    line, columns = header(text, delimiter)
+    if line == 0:
+        raise ValueError(NO_HEADER)
+    lines = text.count("\n") + 1
+    if lines <= line:
+        raise ValueError("머리줄 다음 줄부터 받는 사람을 한 명 이상 넣으세요.")
+    mailing_list.add_columns(columns)
+    return ListImport(list_id=mailing_list.id, filename=filename[:255], encoding=encoding,
+                      data=data, size=len(data), lines=lines)
+
+
+def header(text: str, delimiter: str) -> tuple[int, list[str]]:
+    """The header's line and its field columns (ValueError when they cannot be used)."""
+    for line, row, problem in records(text, delimiter):
+        if problem is not None:
+            raise ValueError(f"{line}번째 줄: {problem}")
+        assert row is not None
+        return line, header_columns(row)
+    return 0, []
+
+
+def check_pasted(text: str, limit: int) -> None:
+    """A pasted list without a header: every address checked (ValueError on the first bad
+    one, as the send form does)."""
+    if not csv_delimiter(text):
+        parse_recipients(text, limit)
+
+
+def rows(text: str) -> Iterator[Row | Refusal]:
+    """Every record after the header, read or refused; an address seen on an earlier line
+    of the file is refused naming that line."""
+    delimiter = csv_delimiter(text) or ","
+    columns: list[str] | None = None
+    seen: dict[str, int] = {}
+    for line, row, problem in records(text, delimiter):
+        if columns is None and row is not None:
+            columns = header_columns(row)
+            continue
+        if row is None or columns is None:
+            yield Refusal(line, "", problem or "")
+            continue
+        try:
+            address, fields = check_row(row, columns)
+        except ValueError as exc:
+            yield Refusal(line, row[0].strip()[:320], str(exc))
+            continue
+        earlier = seen.setdefault(address.lower(), line)
+        if earlier != line:
+            yield Refusal(line, address, f"{earlier}번째 줄에 이미 있는 주소입니다.")
+            continue
+        yield Row(line, address, fields)
+
+
+def _upsert() -> Any:
+    """INSERT … ON CONFLICT (list, address) DO UPDATE of the address, fields and time."""
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    statement = insert(Member)
+    return statement.on_conflict_do_update(
+        index_elements=["list_id", "key"],
+        set_={"address": statement.excluded.address, "fields": statement.excluded.fields,
+              "updated_at": statement.excluded.updated_at})
+
+
+def write_batch(job: ListImport, batch: list[Row | Refusal]) -> None:
+    """Write one batch (its rows merged into the members: fields added or changed, the
+    status kept — an unsubscribed member stays so), its refusals and the import's counts
+    and last line; commit."""
+    found = [item for item in batch if isinstance(item, Row)]
+    known = dict(db.session.execute(
+        db.select(Member.key, Member.fields)
+        .where(Member.list_id == job.list_id, Member.key.in_([r.key for r in found]))).all())
+    now, values = utcnow(), []
+    for row in found:
+        old = known.get(row.key)
+        merged = {**(old or {}), **row.fields}
+        if old is not None and merged == old:
+            job.unchanged += 1
+            continue
+        if row.key in known:
+            job.updated += 1
+        else:
+            job.added += 1
+        values.append({"list_id": job.list_id, "address": row.address, "key": row.key,
+                       "fields": merged, "status": ACTIVE, "created_at": now,
+                       "updated_at": now})
+    if values:
+        db.session.execute(_upsert(), values)
+    refusals = [{"import_id": job.id, "line": r.line, "address": r.cell, "reason": r.reason}
+                for r in batch if isinstance(r, Refusal)]
+    if refusals:
+        db.session.execute(db.insert(ImportRefusal), refusals)
+    job.refused += len(refusals)
+    job.line = batch[-1].line
+    db.session.commit()
+
+
+def batches(items: Iterator[Row | Refusal], after: int) -> Iterator[list[Row | Refusal]]:
+    """The items past line ``after`` (where an earlier run stopped), ``BATCH`` at a time."""
+    batch: list[Row | Refusal] = []
+    for item in items:
+        if item.line <= after:
+            continue
+        batch.append(item)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def summary(job: ListImport) -> str:
+    """The import's counts in words (the task's log and the alert's line)."""
+    return (f"{job.line:,}/{job.lines:,}줄: 추가 {job.added:,} · 갱신 {job.updated:,} · "
+            f"그대로 {job.unchanged:,} · 거부 {job.refused:,}")

@@ -1,0 +1,155 @@
+"""Lists in the app alone (SQLite, fakeredis, the job run in this process by RQ's
+SimpleWorker): a list made, a CSV imported with bad rows reported by line, members merged
+and searched, a send to the list taking its members when its run starts."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Flask
+from flask.testing import FlaskClient
+from rq import SimpleWorker
+
+from app.extensions import db
+from app.models import ImportRefusal, ListImport, MailingList, Member, Suppression, Task
+from app.models.audience import take_members
+from app.queue import SERIALIZER, queues
+from tests.support.flows import csrf_token
+
+
+def run_jobs(app: Flask) -> None:
+    with app.app_context():
+        queue_set = queues()
+        SimpleWorker(queue_set.ordered(), connection=queue_set.connection,
+                     serializer=SERIALIZER).work(burst=True)
+
+
+def post(client: FlaskClient, path: str, data: dict, **kwargs):
+    """A POST with the form's CSRF token."""
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/lists/new")},
+                       **kwargs)
+
+
+def make_list(client: FlaskClient, name: str = "독자") -> int:
+    response = post(client, "/lists/new", {"name": name})
+    assert response.status_code == 302, response.text
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+CSV = ("email,name,city\n"
+       "a@example.com,김하나,서울\n"
+       "not-an-address,둘,부산\n"
+       "B@example.com,박둘,대구\n"
+       "a@EXAMPLE.com,다시,인천\n"
+       "c@example.com,셋\n"
+       "\n"
+       "d@example.com,넷,광주\n")
+
+
+def import_file(client: FlaskClient, list_id: int, text: str, encoding: str = "utf-8"):
+    return post(client, f"/lists/{list_id}/import", {
+        "members_file": (io.BytesIO(text.encode(encoding)), "members.csv")},
+        content_type="multipart/form-data")
+
+
+def test_import_reports_bad_rows_by_line_and_keeps_the_rest(app: Flask,
+                                                             signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    response = import_file(signed_in, list_id, CSV)
+    assert response.status_code == 302
+    run_jobs(app)
+    with app.app_context():
+        job = db.session.scalar(db.select(ListImport))
+        assert (job.added, job.updated, job.refused, job.done) == (3, 0, 3, True)
+        assert job.data is None
+        lines = dict(db.session.execute(db.select(ImportRefusal.line, ImportRefusal.reason)).all())
+        assert sorted(lines) == [3, 5, 6]
+        assert "2번째 줄" in lines[5]
+        assert "열이 2개" in lines[6]
+        task = db.session.get(Task, job.task_id)
+        assert task.status == "finished" and not task.failed and task.recipient_count == 0
+        members = {m.key: m for m in db.session.scalars(db.select(Member))}
+        assert set(members) == {"a@example.com", "b@example.com", "d@example.com"}
+        assert members["b@example.com"].address == "B@example.com"
+    page = signed_in.get(f"/lists/{list_id}")
+    assert 'data-added="3"' in page.text and 'data-refused="3"' in page.text
+    assert 'data-line="5"' in page.text
+    found = signed_in.get(f"/lists/{list_id}?q=대구")
+    assert 'data-member="B@example.com"' in found.text
+    assert 'data-member="a@example.com"' not in found.text
+
+
+def test_a_second_import_merges_fields_and_keeps_an_unsubscribe(app: Flask,
+                                                                signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    import_file(signed_in, list_id, "email,name\na@example.com,하나\nb@example.com,둘\n")
+    run_jobs(app)
+    with app.app_context():
+        db.session.execute(db.update(Member).where(Member.key == "b@example.com")
+                           .values(status="unsubscribed"))
+        db.session.commit()
+    import_file(signed_in, list_id, "email,city\na@example.com,서울\nb@example.com,부산\n"
+                "c@example.com,대구\n".encode().decode("utf-8").encode("cp949").decode("cp949"),
+                encoding="cp949")
+    run_jobs(app)
+    with app.app_context():
+        job = db.session.scalar(db.select(ListImport).order_by(ListImport.id.desc()))
+        assert (job.added, job.updated, job.unchanged, job.refused) == (1, 2, 0, 0)
+        members = {m.key: m for m in db.session.scalars(db.select(Member))}
+        assert members["a@example.com"].fields == {"name": "하나", "city": "서울"}
+        assert members["b@example.com"].status == "unsubscribed"
+        assert db.session.get(MailingList, list_id).columns == ["name", "city"]
+
+
+def test_a_file_without_a_header_is_refused_at_the_door(app: Flask,
+                                                        signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    response = import_file(signed_in, list_id, "a@example.com\nb@example.com\n")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Task)) == 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(ListImport)) == 0
+
+
+def test_pasted_addresses_without_a_header(app: Flask, signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    post(signed_in, f"/lists/{list_id}/import", {"members": "x@example.com, y@example.com"})
+    run_jobs(app)
+    with app.app_context():
+        assert sorted(db.session.scalars(db.select(Member.key))) == ["x@example.com",
+                                                                     "y@example.com"]
+
+
+def test_a_list_send_takes_the_active_unsuppressed_members_when_it_runs(
+        app: Flask, signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    import_file(signed_in, list_id, "email\na@example.com\nb@example.com\nc@example.com\n")
+    run_jobs(app)
+    response = post(signed_in, "/send_mail", {"list_id": str(list_id),
+                                             "template_name": "welcome"})
+    assert response.status_code == 302
+    with app.app_context():
+        task = db.session.scalar(db.select(Task).where(Task.name == "send_mail"))
+        assert task.list_id == list_id and task.recipients_taken_at is None
+        assert task.charged == 0 and task.charged_at is None
+        db.session.execute(db.update(Member).where(Member.key == "b@example.com")
+                           .values(status="unsubscribed"))
+        Suppression.add("alice", ["c@example.com"], "manual")
+        assert take_members(task) == 1
+        db.session.commit()
+        assert take_members(task) == 0  # once
+
+
+def test_a_list_send_needs_the_template_fields_and_no_typed_recipients(
+        app: Flask, signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    import_file(signed_in, list_id, "email\na@example.com\n")
+    run_jobs(app)
+    both = post(signed_in, "/send_mail", {"list_id": str(list_id), "template_name": "welcome",
+                                          "recipient": "z@example.com"})
+    assert both.status_code == 302
+    other = post(signed_in, "/send_mail", {"list_id": "999", "template_name": "welcome"})
+    assert other.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Task).where(
+            Task.name == "send_mail")) == 0
