@@ -66,6 +66,26 @@ def set_password_command(name: str, password: str) -> None:
     click.echo(f"new password for {name}; its sessions have ended")
 
 
+@users.command("set-quota")
+@click.argument("name")
+@click.option("--recipients-per-day", "per_day", type=click.IntRange(min=0), default=None,
+              help="Recipients NAME may send to in any 24 hours.")
+@click.option("--default", "use_default", is_flag=True,
+              help="Back to QUOTA_RECIPIENTS_PER_DAY.")
+def set_quota_command(name: str, per_day: int | None, use_default: bool) -> None:
+    """Set how many recipients NAME may send to a day (a big list needs more)."""
+    if (per_day is None) == (not use_default):
+        raise click.UsageError("--recipients-per-day N 또는 --default 중 하나만 주세요.")
+    user = User.by_username(name)
+    if user is None:
+        raise click.ClickException(f"없는 이름입니다: {name}")
+    user.recipients_per_day = per_day
+    db.session.commit()
+    shown = per_day if per_day is not None else \
+        f"{current_app.config['QUOTA_RECIPIENTS_PER_DAY']} (default)"
+    click.echo(f"{name} may send to {shown} recipients per 24 hours")
+
+
 def end_sessions(username: str | None = None) -> int:
     """End every session of ``username`` (of every account when None): each cookie signed
     so far names an old session version and signs in nobody. How many accounts."""

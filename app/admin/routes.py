@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.admin import bp, rqview
 from app.extensions import db
-from app.models import Task
+from app.models import Task, User
+from app.models.types import utcnow
 from app.queue import queues
+from app.tasks.quota import WINDOW
 
 
 @bp.get("/")
 def index() -> str:
     """Queues with depth, live workers, the scheduler's holder, scheduled, failed and
     abandoned jobs."""
-    return render_template("admin/index.html", **rqview.overview(queues()))
+    return render_template("admin/index.html", **rqview.overview(queues()),
+                           accounts=_accounts())
+
+
+def _accounts() -> list[dict[str, object]]:
+    """Each account with its daily recipient limit and what it used in the last 24 hours."""
+    default = int(current_app.config["QUOTA_RECIPIENTS_PER_DAY"])
+    since = utcnow() - WINDOW
+    used = dict(db.session.execute(
+        db.select(Task.username, db.func.sum(Task.charged))
+        .where(Task.charged_at > since).group_by(Task.username)).all())
+    return [{"name": u.username, "admin": u.is_admin, "own": u.recipients_per_day is not None,
+             "limit": u.recipients_per_day if u.recipients_per_day is not None else default,
+             "used": int(used.get(u.username) or 0)}
+            for u in db.session.scalars(db.select(User).order_by(User.username))]
 
 
 @bp.post("/jobs/<id:job_id>/requeue")

@@ -98,11 +98,19 @@ def check_recipients(username: str, wanted: int, now: datetime,
                      exclude: int | None = None) -> None:
     """QuotaExceeded if ``wanted`` more recipients at ``now`` would pass the rolling
     24-hour limit (task ``exclude`` is the one asking, not counted twice)."""
-    _check_window(charged(username, now - WINDOW, exclude), wanted, now)
+    _check_window(charged(username, now - WINDOW, exclude), wanted, now, username)
 
 
-def _check_window(rows: list[tuple[datetime, int]], wanted: int, now: datetime) -> None:
-    maximum = limit(RECIPIENTS_PER_DAY)
+def recipients_per_day(username: str) -> int:
+    """The user's daily limit: the operator's for that account, else the configured one."""
+    own = db.session.scalar(db.select(User.recipients_per_day)
+                            .where(User.username == username))
+    return own if own is not None else limit(RECIPIENTS_PER_DAY)
+
+
+def _check_window(rows: list[tuple[datetime, int]], wanted: int, now: datetime,
+                  username: str) -> None:
+    maximum = recipients_per_day(username)
     used = sum(count for _, count in rows)
     if used + wanted <= maximum:
         return
@@ -121,7 +129,7 @@ def check_reserved_recipients(username: str, wanted: int, at: datetime, now: dat
     checked again when it fires)."""
     since = at - WINDOW
     rows = sorted(charged(username, since) + reserved_before(username, since, at))
-    _check_window(rows, wanted, now)
+    _check_window(rows, wanted, now, username)
 
 
 def check_reservations(username: str, now: datetime) -> None:

@@ -9,7 +9,7 @@ from flask import abort, render_template
 from app.extensions import csrf, db
 from app.mail.render import sender_name
 from app.mail.unsubscribe import read_token
-from app.models import Suppression, User
+from app.models import Member, Suppression, User
 from app.models.suppression import READ_ONLY_SOURCES, UNSUBSCRIBE
 from app.unsubscribe import bp
 
@@ -51,5 +51,9 @@ def unsubscribe(token: str) -> str:
     already = already_unsubscribed(owner, address)
     if not already:
         Suppression.add(owner, [address], UNSUBSCRIBE)
+    # In the sender's saved lists the address stays, unsubscribed: an import never brings
+    # it back (done even when the suppression was there before, from another path).
+    Member.unsubscribe(owner, address)
+    db.session.commit()
     return render_template("unsubscribe/done.html", sender=sender_name(owner), address=address,
                            already=already)

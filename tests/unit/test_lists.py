@@ -153,3 +153,40 @@ def test_a_list_send_needs_the_template_fields_and_no_typed_recipients(
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Task).where(
             Task.name == "send_mail")) == 0
+
+
+def test_one_click_unsubscribe_marks_the_member_in_each_list_of_the_sender(
+        app: Flask, signed_in: FlaskClient) -> None:
+    from app.mail.unsubscribe import unsubscribe_links
+
+    first, second = make_list(signed_in, "하나"), make_list(signed_in, "둘")
+    for list_id in (first, second):
+        import_file(signed_in, list_id, "email\nA@example.com\nb@example.com\n")
+    run_jobs(app)
+    with app.app_context(), app.test_request_context():
+        link, _ = unsubscribe_links("alice", "A@example.com")
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert signed_in.post("/" + path).status_code == 200
+    with app.app_context():
+        states = sorted(db.session.execute(db.select(Member.key, Member.status)).all())
+        assert states == [("a@example.com", "unsubscribed"), ("a@example.com", "unsubscribed"),
+                          ("b@example.com", "active"), ("b@example.com", "active")]
+
+
+def test_set_quota_raises_one_account_and_the_admin_view_shows_it(app: Flask) -> None:
+    from app.cli import create_user
+    from app.tasks.quota import recipients_per_day
+
+    runner = app.test_cli_runner()
+    with app.app_context():
+        create_user("bob", "a long enough password 1")
+        assert recipients_per_day("bob") == app.config["QUOTA_RECIPIENTS_PER_DAY"]
+    result = runner.invoke(args=["users", "set-quota", "bob", "--recipients-per-day", "150000"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert recipients_per_day("bob") == 150000
+    assert runner.invoke(args=["users", "set-quota", "bob", "--default"]).exit_code == 0
+    with app.app_context():
+        assert recipients_per_day("bob") == app.config["QUOTA_RECIPIENTS_PER_DAY"]
+    assert runner.invoke(args=["users", "set-quota", "nobody", "--default"]).exit_code != 0
+    assert runner.invoke(args=["users", "set-quota", "bob"]).exit_code != 0
