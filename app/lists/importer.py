@@ -122,7 +122,7 @@ def rows(text: str) -> Iterator[Row | Refusal]:
 def _upsert() -> Any:
     """INSERT … ON CONFLICT (list, address) DO UPDATE of the address, fields and time."""
     insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
-    statement = insert(Member)
+    statement = insert(Member.__table__)
     return statement.on_conflict_do_update(
         index_elements=["list_id", "key"],
         set_={"address": statement.excluded.address, "fields": statement.excluded.fields,
@@ -156,7 +156,7 @@ def write_batch(job: ListImport, batch: list[Row | Refusal]) -> None:
     refusals = [{"import_id": job.id, "line": r.line, "address": r.cell, "reason": r.reason}
                 for r in batch if isinstance(r, Refusal)]
     if refusals:
-        db.session.execute(db.insert(ImportRefusal), refusals)
+        db.session.execute(db.insert(ImportRefusal.__table__), refusals)
     job.refused += len(refusals)
     job.line = batch[-1].line
     db.session.commit()
