@@ -2,8 +2,8 @@
 SMTP sink, ``python worker.py``, the app on a loopback port, and Debian's Chromium driven by
 Playwright (never downloaded) take the send page mid-progress with a reservation's
 countdown, a task's detail page, the operator view, the templates page with a template
-written in it, and the send page previewing that template for a CSV recipient into
-``docs/``."""
+written in it, the send page previewing that template for a CSV recipient, and a list's
+page after an import into ``docs/``."""
 
 from __future__ import annotations
 
@@ -159,6 +159,31 @@ def _shoot_templates(page: Any, base: str) -> None:
                     clip={"x": 0, "y": 0, "width": 1200, "height": box["y"] + box["height"] + 16})
 
 
+def _members_csv(path: str) -> str:
+    """A list's CSV as a spreadsheet saves it: 240 people, three lines a person would fix."""
+    names = ["김하나", "이둘", "박셋", "최넷", "정다섯", "강여섯"]
+    rows = ["email,name,team"] + [f"member{i:03d}@example.com,{names[i % 6]},{i % 4 + 1}조"
+                                  for i in range(240)]
+    rows[40] = "member039@example,이름없는 도메인,1조"
+    rows[120] = "member119@example.com,열이 하나 더,2조,추가"
+    rows[200] = "Member010@Example.com,중복,3조"
+    with open(path, "w", encoding="utf-8-sig") as handle:
+        handle.write("\n".join(rows) + "\n")
+    return path
+
+
+def _shoot_lists(page: Any, base: str) -> None:
+    """A list's page after an import: counts, the report with its refused lines, members."""
+    page.goto(base + "/lists/new")
+    page.fill("#name", "가을 행사 참가자")
+    page.click("#list-create")
+    with tempfile.TemporaryDirectory() as tmp:
+        page.set_input_files("#members_file", _members_csv(os.path.join(tmp, "참가자.csv")))
+        page.click("#import-button")
+        page.wait_for_selector("#import-report[data-done='true']", timeout=60_000)
+    page.screenshot(path=os.path.join(DOCS, "screenshot-list.png"), full_page=True)
+
+
 def _shoot(base: str, app: Any, password: str) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -173,6 +198,7 @@ def _shoot(base: str, app: Any, password: str) -> None:
         _sign_in(page, base, password)
         _shoot_send(page, base, app)
         _shoot_templates(page, base)
+        _shoot_lists(page, base)
         _shoot_phone(browser, base, password)
         browser.close()
 
@@ -202,7 +228,7 @@ def main() -> None:
             stop_process(worker, timeout=15)
             sink.stop()
             redis.stop()
-    print("docs/screenshot-{send,detail,chart,phone,admin,templates,preview}.png")
+    print("docs/screenshot-{send,detail,chart,phone,admin,templates,preview,list}.png")
 
 
 if __name__ == "__main__":
