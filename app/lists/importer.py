@@ -73,6 +73,11 @@ def open_import(mailing_list: MailingList, filename: str, data: bytes) -> ListIm
     if lines <= line:
         raise ValueError("머리줄 다음 줄부터 받는 사람을 한 명 이상 넣으세요.")
     mailing_list.add_columns(columns)
+    # An earlier import's file that no run will read any more (one canceled before it
+    # started) is dropped: a list keeps at most the one being read.
+    db.session.execute(db.update(ListImport).where(
+        ListImport.list_id == mailing_list.id, ListImport.data.is_not(None))
+        .values(data=None).execution_options(synchronize_session=False))
     return ListImport(list_id=mailing_list.id, filename=filename[:255], encoding=encoding,
                       data=data, size=len(data), lines=lines)
 

@@ -58,11 +58,13 @@ class TaskControls:
 
     def send_now(self, task_id: int) -> Task | None:
         """Queue a reservation at once, charging the quota now (QuotaExceeded leaves it
-        reserved); None when its job has already left the registry."""
+        reserved; a list send is charged when its run takes the members); None when its
+        job has already left the registry."""
         task = db.session.get(Task, task_id)
         if task is None or task.status != RESERVED:
             return None
-        charge(task, task.recipient_count)
+        if task.list_id is None:
+            charge(task, task.recipient_count)
         connection = self.queue_set.connection
         if not connection.zrem(self._registry_key(), str(task_id)):
             db.session.rollback()

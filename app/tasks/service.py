@@ -75,10 +75,11 @@ class Mailing:
         return sendable_count(self.audience)
 
     def describe(self, count: int) -> str:
-        """What the task says it does (its description)."""
+        """What the task says it does (its description; a list's members are counted when
+        the run takes them)."""
         name = self.template.get("name", "")
         if self.audience is not None:
-            return f"[{name}] 템플릿 메일을 목록 '{self.audience.name}'({count}명)에 전송"
+            return f"[{name}] 템플릿 메일을 목록 '{self.audience.name}'에 전송"
         return f"[{name}] 템플릿 메일을 {count}명에게 전송"
 
 
