@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from app import labels
 from app.extensions import db
@@ -62,36 +63,70 @@ def _stack(x: float, w: float, counts: Mapping[str, int], scale: float,
     return rects
 
 
-def bins_of(events: Sequence[tuple[datetime, str]], bins: int = BINS
-            ) -> tuple[datetime, timedelta, list[dict[str, int]]]:
+def frame(first: datetime, last: datetime, bins: int = BINS) -> tuple[int, timedelta]:
+    """How many bins span ``first`` to ``last``, and how long each is (one second-long bin
+    when all happened at one moment)."""
+    if last > first:
+        return bins, (last - first) / bins
+    return 1, timedelta(seconds=1)
+
+
+@dataclass
+class Binned:
+    """Served recipients counted in equal spans of time: ``counted[i]`` holds the outcomes
+    of the span that starts at ``first + span * i``; ``last`` is the latest moment."""
+
+    first: datetime
+    last: datetime
+    span: timedelta
+    counted: list[dict[str, int]]
+
+    @property
+    def total(self) -> int:
+        """How many were counted in all."""
+        return sum(sum(c.values()) for c in self.counted)
+
+
+def binned(events: Sequence[tuple[datetime, str]], bins: int = BINS) -> Binned | None:
     """``events`` (time, outcome) counted in ``bins`` equal spans from the first to the
-    last: (first, span, counts per bin). All at one moment: one bin."""
+    last; None when there are none."""
+    if not events:
+        return None
     first = min(t for t, _ in events)
     last = max(t for t, _ in events)
-    count = bins if last > first else 1
-    span = (last - first) / count if last > first else timedelta(seconds=1)
+    count, span = frame(first, last, bins)
     counted: list[dict[str, int]] = [{} for _ in range(count)]
     for moment, kind in events:
         index = min(count - 1, int((moment - first) / span)) if last > first else 0
         counted[index][kind] = counted[index].get(kind, 0) + 1
-    return first, span, counted
+    return Binned(first, last, span, counted)
 
 
-def timeline(events: Sequence[tuple[datetime, str]], when: Callable[[datetime], str],
-             bins: int = BINS) -> Chart:
-    """One task's served recipients over time as stacked bars (``when`` writes a time)."""
-    if not events:
+def bins_of(events: Sequence[tuple[datetime, str]], bins: int = BINS
+            ) -> tuple[datetime, timedelta, list[dict[str, int]]]:
+    """``events`` (time, outcome) counted in ``bins`` equal spans from the first to the
+    last: (first, span, counts per bin). All at one moment: one bin."""
+    made = binned(events, bins)
+    if made is None:
+        raise ValueError("no events to count")
+    return made.first, made.span, made.counted
+
+
+def timeline(events: Binned | Sequence[tuple[datetime, str]] | None,
+             when: Callable[[datetime], str], bins: int = BINS) -> Chart:
+    """One task's served recipients over time as stacked bars (``when`` writes a time):
+    from their counts in spans (``Binned``, e.g. ``task_bins``) or from the events."""
+    made = events if isinstance(events, Binned) or events is None else binned(events, bins)
+    if made is None or not made.total:
         return Chart(summary="아직 처리된 받는 사람이 없습니다.")
-    first, span, counted = bins_of(events, bins)
-    tallest = max(sum(c.values()) for c in counted)
-    width = WIDTH / len(counted)
+    tallest = max(sum(c.values()) for c in made.counted)
+    width = WIDTH / len(made.counted)
     rects: list[Rect] = []
-    for i, counts in enumerate(counted):
-        title = f"{when(first + span * i)}: " + _words(counts, STACK)
+    for i, counts in enumerate(made.counted):
+        title = f"{when(made.first + made.span * i)}: " + _words(counts, STACK)
         rects += _stack(i * width + 1, width - 2, counts, HEIGHT / tallest, title)
-    last = max(t for t, _ in events)
-    return Chart(rects, when(first), when(last),
-                 f"{when(first)}부터 {when(last)}까지 처리된 받는 사람 {len(events)}명")
+    start, end = when(made.first), when(made.last)
+    return Chart(rects, start, end, f"{start}부터 {end}까지 처리된 받는 사람 {made.total}명")
 
 
 def split(counts: Mapping[str, int]) -> Chart:
@@ -156,13 +191,57 @@ def task_counts(task_id: int) -> dict[str, int]:
     return counts
 
 
+SERVED = (DELIVERED, REFUSED, UNKNOWN)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(column: Any) -> Any:
+    """SQL for a UTCDateTime column as whole microseconds since 1970 (UTC), exact on both
+    backends: PostgreSQL's ``extract(epoch ...)`` is a numeric; SQLite keeps the time as
+    text ``YYYY-MM-DD HH:MM:SS.ffffff`` (whole seconds from ``strftime('%s')``, the digits
+    after the dot read as they are: ``julianday`` keeps only milliseconds)."""
+    if db.engine.dialect.name == "sqlite":
+        seconds = db.cast(db.func.strftime("%s", column), db.Integer)
+        digits = db.func.substr(db.func.substr(column, 21).concat("000000"), 1, 6)
+        return seconds * 1_000_000 + db.cast(digits, db.Integer)
+    return db.cast(db.extract("epoch", column) * 1_000_000, db.BigInteger)
+
+
 def task_events(task_id: int) -> list[tuple[datetime, str]]:
-    """When each served recipient of the task was served, and how."""
+    """When each served recipient of the task was served, and how (every row: for tests
+    and small tasks; the page uses ``task_bins``)."""
     rows = db.session.execute(
-        db.select(Delivery.updated_at, Delivery.status)
-        .where(Delivery.task_id == task_id, Delivery.updated_at.is_not(None),
-               Delivery.status.in_((DELIVERED, REFUSED, UNKNOWN))))
+        db.select(Delivery.updated_at, Delivery.status).where(*_served(task_id)))
     return [(moment, status) for moment, status in rows]
+
+
+def _served(task_id: int) -> tuple[Any, ...]:
+    return (Delivery.task_id == task_id, Delivery.updated_at.is_not(None),
+            Delivery.status.in_(SERVED))
+
+
+def task_bins(task_id: int, bins: int = BINS) -> Binned | None:
+    """The task's served recipients counted in ``bins`` spans by the database (two
+    queries, whatever the task's size): the same counts ``binned`` makes of
+    ``task_events``; None when none was served yet."""
+    first, last = db.session.execute(
+        db.select(db.func.min(Delivery.updated_at), db.func.max(Delivery.updated_at))
+        .where(*_served(task_id))).one()
+    if first is None or last is None:
+        return None
+    count, span = frame(first, last, bins)
+    start = db.literal((first - EPOCH) // MICROSECOND, db.BigInteger)
+    index = ((epoch_micros(Delivery.updated_at) - start)
+             // db.literal(span // MICROSECOND, db.BigInteger)).label("bin")
+    rows = db.session.execute(
+        db.select(index, Delivery.status, db.func.count())
+        .where(*_served(task_id)).group_by(index, Delivery.status))
+    counted: list[dict[str, int]] = [{} for _ in range(count)]
+    for at, status, n in rows:
+        slot = counted[min(count - 1, max(0, int(at)))]
+        slot[status] = slot.get(status, 0) + n
+    return Binned(first, last, span, counted)
 
 
 def user_days(username: str, today: date, local_day: Callable[[datetime], date],

@@ -1,10 +1,11 @@
-"""One task in detail: every recipient with its outcome (live while it runs), as CSV too,
-and a resend to those that failed or are in doubt."""
+"""One task in detail: every recipient with its outcome (live while it runs), searched by
+address and outcome, and a resend to those that failed or are in doubt (the CSV download
+is in exports.py). Nothing here is proportional to the task's size in Python: the page
+reads one page of rows, and its counts and chart are aggregated by the database."""
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -12,36 +13,56 @@ from flask_login import current_user
 
 from app import labels
 from app.extensions import db
-from app.filters import iso_local, to_short_local
-from app.labels import NOT_BUILT_LABEL
+from app.filters import to_short_local
 from app.models import Delivery, Task
-from app.models.task import NOT_BUILT, REFUSED, SENDING, UNKNOWN
+from app.models.task import (
+    DELIVERED,
+    NOT_BUILT,
+    PENDING,
+    REFUSED,
+    SENDING,
+    SUPPRESSED,
+    UNKNOWN,
+)
 from app.tasks.service import QUEUE_FULL, EnqueueError, QueueFull, TaskService
 from app.tasks_ui import bp, charts
+
+# exports also serves the CSV download (its route is registered on import).
+from app.tasks_ui.exports import outcome, reason
+from app.utils.text import like_pattern
 from app.views import page_number
 
 PER_PAGE = 100
-# ``sending`` is a claim in flight: to the user it is still pending.
-OUTCOME = {SENDING: "pending"}
 WHICH = {"failed": REFUSED, "unknown": UNKNOWN}
+# The search's outcomes (SPEC's data-outcome) and the statuses each stands for.
+OUTCOME_STATUSES = {"delivered": (DELIVERED,), "refused": (REFUSED,),
+                    "pending": (PENDING, SENDING), "unknown": (UNKNOWN,),
+                    "suppressed": (SUPPRESSED,)}
+MAX_QUERY = 200  # characters of a search kept
 
 
-def outcome(delivery: Delivery) -> str:
-    """SPEC's outcome of one recipient."""
-    return OUTCOME.get(delivery.status, delivery.status)
+def outcome_choices() -> list[tuple[str, str]]:
+    """The search's outcome choices: (value, words), 모두 first."""
+    return [("", labels.ANY_STATUS_LABEL),
+            *((value, labels.outcome_text(value)) for value in OUTCOME_STATUSES)]
 
 
-def _recipients(task_id: int) -> Any:
-    return (db.select(Delivery).where(Delivery.task_id == task_id)
-            .order_by(Delivery.position, Delivery.id))
-
-
-def reason(delivery: Delivery) -> str:
-    """Why the recipient ended as it did: the server's reply, or — for a message that
-    could not be made — that, never blamed on the server."""
-    if delivery.reason_kind == NOT_BUILT:
-        return f"{NOT_BUILT_LABEL}: {delivery.error}" if delivery.error else NOT_BUILT_LABEL
-    return delivery.error or ""
+def searched(task_id: int, args: Mapping[str, str]) -> tuple[Any, dict[str, str], list[str]]:
+    """The task's recipients in order, narrowed by ``q`` (text in the address, any case)
+    and ``outcome``; the filters kept (for links) and what could not be read."""
+    query = db.select(Delivery).where(Delivery.task_id == task_id)
+    filters, errors = {}, []
+    text = args.get("q", "").strip()[:MAX_QUERY]
+    if text:
+        query = query.where(Delivery.recipient.ilike(like_pattern(text), escape="\\"))
+        filters["q"] = text
+    chosen = args.get("outcome", "")
+    if chosen in OUTCOME_STATUSES:
+        query = query.where(Delivery.status.in_(OUTCOME_STATUSES[chosen]))
+        filters["outcome"] = chosen
+    elif chosen:
+        errors.append(f"알 수 없는 결과입니다: {chosen[:20]}")
+    return query.order_by(Delivery.position, Delivery.id), filters, errors
 
 
 def _row(delivery: Delivery) -> dict[str, Any]:
@@ -61,10 +82,11 @@ def not_built_count(task_id: int) -> int:
 
 @bp.get("/tasks/<id:task_id>")
 def detail(task_id: int) -> str:
-    """The task and its recipients (paged), live while it is unfinished, with its chart."""
+    """The task and its recipients (paged, searched), live while it is unfinished, with its
+    charts."""
     task = Task.owned_or_404(task_id, current_user.username)
-    page = db.paginate(_recipients(task.id), page=page_number(), per_page=PER_PAGE,
-                       error_out=True)
+    query, filters, errors = searched(task.id, request.args)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=True)
     resends = list(db.session.scalars(db.select(Task.id).where(Task.resent_from == task.id)))
     # The template's name from the task's snapshot (tasks from before snapshots: job args).
     template = (task.template or {}).get("name") or ((task.job_args or {}).get("args")
@@ -73,44 +95,23 @@ def detail(task_id: int) -> str:
     return render_template(
         "tasks_ui/detail.html", task=task, page=page, rows=map(_row, page),
         template_name=template, resends=resends, labels=labels,
+        filters=filters, errors=errors, outcomes=outcome_choices(),
         suppressed=counts.get("suppressed", 0), not_built=counts.get(NOT_BUILT, 0),
         split=charts.split(counts),
-        timeline=charts.timeline(charts.task_events(task.id),
+        timeline=charts.timeline(charts.task_bins(task.id),
                                  lambda t: to_short_local(t, seconds=True)))
 
 
 @bp.get("/tasks/<id:task_id>/recipients.json")
 def recipients_json(task_id: int) -> dict[str, Any]:
-    """One page of recipients as the detail page's script reads it."""
+    """One page of recipients as the detail page's script reads it (searched as the page
+    is: the same ``q`` and ``outcome``)."""
     task = Task.owned_or_404(task_id, current_user.username)
-    page = db.paginate(_recipients(task.id), page=page_number(), per_page=PER_PAGE,
-                       error_out=True)
+    query, _, _ = searched(task.id, request.args)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=True)
     return {"status": task.status, "unfinished": task.is_unfinished,
             "delivered": task.delivered_count, "total": task.recipient_count,
             "recipients": [_row(d) for d in page]}
-
-
-@bp.get("/tasks/<id:task_id>/recipients.csv")
-def recipients_csv(task_id: int) -> Response:
-    """Every recipient of the task with its outcome, as CSV: UTF-8 with a BOM (Excel on a
-    Korean Windows reads it right), times in ISO 8601 with the user's offset."""
-    task = Task.owned_or_404(task_id, current_user.username)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(["email", "outcome", "at", "message_id", "reply", "reason_kind"])
-    for d in db.session.scalars(_recipients(task.id)):
-        writer.writerow([_cell(v) for v in (
-            d.recipient, outcome(d), iso_local(d.updated_at), d.message_id or "",
-            reason(d), d.reason_kind or "")])
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="task-{task.id}-recipients.csv"'})
-
-
-def _cell(value: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 @bp.post("/tasks/<id:task_id>/resend")

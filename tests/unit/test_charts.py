@@ -55,3 +55,18 @@ def test_daily_has_a_bar_a_day_scaled_to_the_busiest() -> None:
     assert chart.rects[0].title == "12월 4일: 보내기 2건, 전송 8, 거부 2"
     assert chart.summary == "최근 30일 동안 보내기 3건, 받는 사람 15명: 전송 13, 거부 2"
     assert charts.daily([], str).summary.startswith("최근 0일")
+
+
+def test_timeline_from_counted_spans_is_the_timeline_of_the_events() -> None:
+    events = [(T0 + timedelta(seconds=s, microseconds=m), kind) for s, m, kind in
+              ((0, 0, "delivered"), (7, 3, "refused"), (7, 4, "unknown"),
+               (95, 999_999, "delivered"))]
+    made = charts.binned(events)
+    assert made is not None and made.total == 4 and made.last == events[-1][0]
+    assert (made.first, made.span, made.counted) == charts.bins_of(events)
+    assert charts.frame(made.first, made.last) == (charts.BINS, made.span)
+    assert charts.frame(T0, T0) == (1, timedelta(seconds=1))
+    when = lambda t: t.isoformat()  # noqa: E731
+    assert charts.timeline(made, when) == charts.timeline(events, when)
+    assert charts.timeline(None, str) == charts.timeline([], str)
+    assert charts.binned([]) is None

@@ -1,7 +1,9 @@
 // The task detail page: while the task is unfinished, poll its recipients and update each
 // row's outcome in place (no reload); stop once it has ended. A failed poll (503, offline)
 // waits Retry-After, else twice as long as the last, up to 30 s. The outcome's words come
-// from labels.js.
+// from labels.js. The live URL carries the page's search (q, outcome), so the rows polled are
+// the rows shown; a row the answer no longer lists (it left an outcome filter) keeps its last
+// words until the reload at the end.
 (function () {
   'use strict';
 
