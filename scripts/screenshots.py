@@ -181,7 +181,9 @@ def _shoot_lists(page: Any, base: str) -> None:
         page.set_input_files("#members_file", _members_csv(os.path.join(tmp, "참가자.csv")))
         page.click("#import-button")
         page.wait_for_selector("#import-report[data-done='true']", timeout=60_000)
-    page.screenshot(path=os.path.join(DOCS, "screenshot-list.png"), full_page=True)
+    members = page.locator("#members").bounding_box()  # down to the first members
+    page.screenshot(path=os.path.join(DOCS, "screenshot-list.png"), full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1200, "height": members["y"] + 260})
 
 
 def _shoot(base: str, app: Any, password: str) -> None:
