@@ -172,10 +172,12 @@ class Delivery(db.Model):
         UniqueConstraint("task_id", "recipient"),
         # The next pending recipients in order, found without sorting the task's rows.
         Index("ix_deliveries_task_status_position", "task_id", "status", "position", "id"),
+        # A page of the task's recipients in order, walked without sorting them all.
+        Index("ix_deliveries_task_position", "task_id", "position", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
     recipient: Mapped[str] = mapped_column(String(320))
     # The recipient's own template variables (a CSV row's columns but ``email``).

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import labels
@@ -39,6 +39,7 @@ OUTCOME_STATUSES = {"delivered": (DELIVERED,), "refused": (REFUSED,),
                     "pending": (PENDING, SENDING), "unknown": (UNKNOWN,),
                     "suppressed": (SUPPRESSED,)}
 MAX_QUERY = 200  # characters of a search kept
+TIMELINE_LATER = "보내기가 끝나면 시간에 따른 전송을 그립니다."
 
 
 def outcome_choices() -> list[tuple[str, str]]:
@@ -86,20 +87,41 @@ def detail(task_id: int) -> str:
     charts."""
     task = Task.owned_or_404(task_id, current_user.username)
     query, filters, errors = searched(task.id, request.args)
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=True)
+    page = _page(task, query, filters)
     resends = list(db.session.scalars(db.select(Task.id).where(Task.resent_from == task.id)))
     # The template's name from the task's snapshot (tasks from before snapshots: job args).
     template = (task.template or {}).get("name") or ((task.job_args or {}).get("args")
                                                      or [""])[0]
-    counts = charts.task_counts(task.id)
+    counts = charts.running_counts(task) if task.is_unfinished else charts.task_counts(task.id)
     return render_template(
         "tasks_ui/detail.html", task=task, page=page, rows=map(_row, page),
         template_name=template, resends=resends, labels=labels,
         filters=filters, errors=errors, outcomes=outcome_choices(),
         suppressed=counts.get("suppressed", 0), not_built=counts.get(NOT_BUILT, 0),
         split=charts.split(counts),
-        timeline=charts.timeline(charts.task_bins(task.id),
-                                 lambda t: to_short_local(t, seconds=True)))
+        timeline=_timeline(task))
+
+
+def _timeline(task: Task) -> charts.Chart:
+    """The task's deliveries over time, once it has ended (the page is drawn again then):
+    while it sends, no pass over its rows on each look."""
+    if task.is_unfinished:
+        return charts.Chart(summary=TIMELINE_LATER)
+    return charts.timeline(charts.task_bins(task.id), lambda t: to_short_local(t, seconds=True))
+
+
+def _page(task: Task, query: Any, filters: dict[str, str]) -> Any:
+    """One page of the task's recipients. Unsearched, its total is the task's own count of
+    recipients (no COUNT over a big task's rows each time the page or its script looks)."""
+    if filters:
+        return db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=True)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False,
+                       count=False)
+    taken = task.list_id is None or task.recipients_taken_at is not None
+    page.total = task.recipient_count if taken else 0
+    if page.page > 1 and not page.items:
+        abort(404)
+    return page
 
 
 @bp.get("/tasks/<id:task_id>/recipients.json")
@@ -107,8 +129,8 @@ def recipients_json(task_id: int) -> dict[str, Any]:
     """One page of recipients as the detail page's script reads it (searched as the page
     is: the same ``q`` and ``outcome``)."""
     task = Task.owned_or_404(task_id, current_user.username)
-    query, _, _ = searched(task.id, request.args)
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=True)
+    query, filters, _ = searched(task.id, request.args)
+    page = _page(task, query, filters)
     return {"status": task.status, "unfinished": task.is_unfinished,
             "delivered": task.delivered_count, "total": task.recipient_count,
             "recipients": [_row(d) for d in page]}

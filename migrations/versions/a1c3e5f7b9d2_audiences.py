@@ -1,7 +1,8 @@
 """audiences: saved lists (mailing_lists), their members (list_members), their imports
 (list_imports, import_refusals); tasks.list_id and recipients_taken_at for a send to a
 list; users.recipients_per_day (an operator's quota for one account); deliveries found in
-order by (task_id, status, position, id) without a sort
+order by (task_id, status, position, id) and a task's page by (task_id, position, id)
+without a sort
 
 Revision ID: a1c3e5f7b9d2
 Revises: f2a4c6e8b0d1
@@ -93,13 +94,17 @@ def upgrade():
         batch_op.add_column(sa.Column('recipients_per_day', sa.Integer(), nullable=True))
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_task_id_status')
+        batch_op.drop_index('ix_deliveries_task_id')
         batch_op.create_index('ix_deliveries_task_status_position',
                               ['task_id', 'status', 'position', 'id'])
+        batch_op.create_index('ix_deliveries_task_position', ['task_id', 'position', 'id'])
 
 
 def downgrade():
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_task_position')
         batch_op.drop_index('ix_deliveries_task_status_position')
+        batch_op.create_index('ix_deliveries_task_id', ['task_id'])
         batch_op.create_index('ix_deliveries_task_id_status', ['task_id', 'status'])
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('recipients_per_day')
