@@ -119,7 +119,7 @@ def rows(text: str) -> Iterator[Row | Refusal]:
             continue
         earlier = seen.setdefault(address.lower(), line)
         if earlier != line:
-            yield Refusal(line, address, f"{earlier}번째 줄에 이미 있는 주소입니다.")
+            yield Refusal(line, row[0].strip()[:320], f"{earlier}번째 줄에 이미 있는 주소입니다.")
             continue
         yield Row(line, address, fields)
 
