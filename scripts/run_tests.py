@@ -1,7 +1,8 @@
-"""`make test`: the integration tier in one pytest process and the unit and browser tiers in
-another, side by side. Most of a test's time here is waiting (for a worker, a relay, a
-page), not computing, so two processes on two cores finish in about the time of the
-longer one. Each tier starts its own servers on free ports and its own PostgreSQL
+"""`make test`: three pytest processes side by side — the integration tier, its fault
+modules (the longest: workers killed, Redis and the database stopped, relays cut), and the
+unit and browser tiers. Most of a test's time here is waiting (for a worker, a relay, a
+page, a deadline), not computing, so three processes on two cores finish in about the time
+of the longest. Each tier starts its own servers on free ports and its own PostgreSQL
 database, so the two never meet. Arguments are passed to both (e.g. ``-x``, ``-k name``).
 Each line is printed as it comes, prefixed with its tier; the exit status is the worse."""
 
@@ -12,7 +13,8 @@ import sys
 import threading
 import time
 
-TIERS = {"integration": "integration", "unit+e2e": "not integration"}
+TIERS = {"integration": "integration and not faults", "faults": "faults",
+         "unit+e2e": "not integration"}
 NO_TESTS = 5  # pytest's status when a filter left a process nothing to run
 
 

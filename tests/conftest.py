@@ -34,13 +34,20 @@ from tests.support.workers import worker_env
 TIERS = ("unit", "integration", "e2e")
 
 
+# The fault modules: the longest of the integration tier, run in a process of their own.
+FAULT_MODULES = ("test_faults", "test_db_outage")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by its tier's folder: ``pytest -m unit`` runs tests/unit alone."""
+    """Mark each test by its tier's folder: ``pytest -m unit`` runs tests/unit alone; the
+    modules that break parts on purpose are ``faults`` as well."""
     tests = Path(__file__).parent
     for item in items:
         tier = item.path.relative_to(tests).parts[0]
         if tier in TIERS:
             item.add_marker(tier)
+        if item.path.name.startswith(FAULT_MODULES):
+            item.add_marker("faults")
 
 
 # -- servers -------------------------------------------------------------------------------
