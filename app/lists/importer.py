@@ -1,19 +1,21 @@
 """Reading an import: the file is checked whole at the door (its encoding and its header,
 ``open_import``), then its rows are read one by one (``rows``) — a bad row is a refusal
 with its line and reason, never the end of the import — and written a batch at a time:
-one SELECT of the batch's addresses already in the list, one INSERT … ON CONFLICT of the
-new and changed ones, the refusals and where the import got to, in one commit
-(``write_batch``). A run that stopped part way goes on after the last line written."""
+one INSERT … ON CONFLICT of the batch's rows (on PostgreSQL from a COPY into a temporary
+table; fields merged by the database, which says which rows it made and which it changed),
+the refusals and where the import got to, in one commit (``write_batch``). A run that
+stopped part way goes on after the last line written."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.config import json_text
 from app.extensions import db
 from app.mail.recipients import (
     check_row,
@@ -125,13 +127,54 @@ def rows(text: str) -> Iterator[Row | Refusal]:
 
 
 def _upsert() -> Any:
-    """INSERT … ON CONFLICT (list, address) DO UPDATE of the address, fields and time."""
-    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
-    statement = insert(Member.__table__)
+    """SQLite's statement for a batch: INSERT … ON CONFLICT (list, address) DO UPDATE of the
+    fields (merged by ``json_patch``) and the address's case — only where that changes them
+    — RETURNING when each written row was made (a new member's is this batch's)."""
+    table = Member.__table__
+    statement = sqlite_insert(table)
+    before = db.func.json(db.func.coalesce(table.c.fields, "{}"))
+    merged = db.func.json_patch(before, statement.excluded.fields)
     return statement.on_conflict_do_update(
         index_elements=["list_id", "key"],
-        set_={"address": statement.excluded.address, "fields": statement.excluded.fields,
-              "updated_at": statement.excluded.updated_at})
+        set_={"address": statement.excluded.address, "fields": merged,
+              "updated_at": statement.excluded.updated_at},
+        where=merged != before).returning(table.c.created_at)
+
+
+# PostgreSQL's way for a batch: COPY into a temporary table, then one INSERT … SELECT …
+# ON CONFLICT (fields merged as jsonb) that says which rows it made (xmax = 0).
+STAGING = ("CREATE TEMPORARY TABLE IF NOT EXISTS import_rows "
+           "(address text, key text, fields jsonb) ON COMMIT DELETE ROWS")
+MERGE = """INSERT INTO list_members (list_id, address, key, fields, status, created_at, updated_at)
+SELECT %(list_id)s, address, key, fields::json, %(status)s, %(now)s, %(now)s FROM import_rows
+ON CONFLICT (list_id, key) DO UPDATE
+SET address = excluded.address, updated_at = excluded.updated_at,
+    fields = (coalesce(list_members.fields::jsonb, '{}') || excluded.fields::jsonb)::json
+WHERE NOT coalesce(list_members.fields::jsonb, '{}') @> excluded.fields::jsonb
+RETURNING xmax = 0"""
+
+
+def _copied(job: ListImport, found: list[Row], now: datetime) -> list[bool]:
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(STAGING)
+        with cursor.copy("COPY import_rows (address, key, fields) FROM STDIN") as copy:
+            for row in found:
+                copy.write_row((row.address, row.key, json_text(row.fields)))
+        cursor.execute(MERGE, {"list_id": job.list_id, "status": ACTIVE, "now": now})
+        return [made for (made,) in cursor.fetchall()]
+
+
+def _written(job: ListImport, found: list[Row], now: datetime) -> list[bool]:
+    """Merge the batch's rows into the list (not committed): for each row written, whether
+    it was made (a new member) rather than changed; rows already so are left out."""
+    if db.engine.dialect.name == "postgresql":
+        return _copied(job, found, now)
+    made = db.session.execute(_upsert(), [
+        {"list_id": job.list_id, "address": row.address, "key": row.key,
+         "fields": row.fields, "status": ACTIVE, "created_at": now, "updated_at": now}
+        for row in found]).scalars().all()
+    return [at == now for at in made]
 
 
 def write_batch(job: ListImport, batch: list[Row | Refusal]) -> None:
@@ -139,25 +182,11 @@ def write_batch(job: ListImport, batch: list[Row | Refusal]) -> None:
     status kept — an unsubscribed member stays so), its refusals and the import's counts
     and last line; commit."""
     found = [item for item in batch if isinstance(item, Row)]
-    known = dict(db.session.execute(
-        db.select(Member.key, Member.fields)
-        .where(Member.list_id == job.list_id, Member.key.in_([r.key for r in found]))).all())
-    now, values = utcnow(), []
-    for row in found:
-        old = known.get(row.key)
-        merged = {**(old or {}), **row.fields}
-        if old is not None and merged == old:
-            job.unchanged += 1
-            continue
-        if row.key in known:
-            job.updated += 1
-        else:
-            job.added += 1
-        values.append({"list_id": job.list_id, "address": row.address, "key": row.key,
-                       "fields": merged, "status": ACTIVE, "created_at": now,
-                       "updated_at": now})
-    if values:
-        db.session.execute(_upsert(), values)
+    if found:
+        written = _written(job, found, utcnow())
+        job.added += sum(written)
+        job.updated += len(written) - sum(written)
+        job.unchanged += len(found) - len(written)
     refusals = [{"import_id": job.id, "line": r.line, "address": r.cell, "reason": r.reason}
                 for r in batch if isinstance(r, Refusal)]
     if refusals:

@@ -153,7 +153,8 @@ class ListImport(db.Model):
         ForeignKey("tasks.id", ondelete="SET NULL"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     encoding: Mapped[str] = mapped_column(String(16))
-    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The file, read once by the job (deferred: each commit of a batch reloads the row).
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int] = mapped_column(default=0)  # bytes
     line: Mapped[int] = mapped_column(default=0)  # the last line whose row is written
     lines: Mapped[int] = mapped_column(default=0)  # lines in the file

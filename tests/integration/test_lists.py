@@ -22,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Worker
+from sqlalchemy.orm import undefer
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -88,7 +89,8 @@ def newest_import_task(app: Flask, list_id: int) -> int:
 
 def the_import(app: Flask, task_id: int) -> ListImport:
     with app.app_context():
-        row = db.session.scalar(db.select(ListImport).where(ListImport.task_id == task_id))
+        row = db.session.scalar(db.select(ListImport).options(undefer(ListImport.data))
+                                .where(ListImport.task_id == task_id))
         assert row is not None
         db.session.expunge(row)
         return row

@@ -190,3 +190,17 @@ def test_set_quota_raises_one_account_and_the_admin_view_shows_it(app: Flask) ->
         assert recipients_per_day("bob") == app.config["QUOTA_RECIPIENTS_PER_DAY"]
     assert runner.invoke(args=["users", "set-quota", "nobody", "--default"]).exit_code != 0
     assert runner.invoke(args=["users", "set-quota", "bob"]).exit_code != 0
+
+
+def test_the_same_file_again_changes_nothing(app: Flask, signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    text = "email,name\na@example.com,하나\nB@example.com,둘\n"
+    import_file(signed_in, list_id, text)
+    run_jobs(app)
+    import_file(signed_in, list_id, text.replace("B@example.com", "b@example.com"))
+    run_jobs(app)
+    with app.app_context():
+        job = db.session.scalar(db.select(ListImport).order_by(ListImport.id.desc()))
+        assert (job.added, job.updated, job.unchanged, job.refused) == (0, 0, 2, 0)
+        assert db.session.scalar(db.select(Member.fields).where(
+            Member.key == "a@example.com")) == {"name": "하나"}
