@@ -59,7 +59,7 @@ class SendPlan:
     def mailing(self) -> Mailing:
         """The send as TaskService takes it."""
         if self.audience is not None:
-            return Mailing.to_list(self.template.snapshot(), self.audience)
+            return Mailing.to_list(self.template.snapshot(), self.audience, self.count)
         return Mailing(self.template.snapshot(), self.addresses, self.recipients.fields)
 
     def recipient(self, index: int) -> tuple[str, dict[str, str] | None]:

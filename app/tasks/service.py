@@ -53,6 +53,7 @@ class Mailing:
     recipients: list[str]
     fields: list[dict[str, str]] | None = None
     audience: MailingList | None = None
+    members: int = 0  # a list's sendable members when the send was planned
 
     @classmethod
     def named(cls, name: str, owner: str, recipients: list[str],
@@ -64,15 +65,17 @@ class Mailing:
         return cls(template.snapshot(), recipients, fields)
 
     @classmethod
-    def to_list(cls, template: Mapping[str, Any], audience: MailingList) -> Mailing:
-        """A send of ``template`` to the members of ``audience``."""
-        return cls(template, [], None, audience)
+    def to_list(cls, template: Mapping[str, Any], audience: MailingList,
+                members: int | None = None) -> Mailing:
+        """A send of ``template`` to the members of ``audience`` (``members``: how many may
+        be mailed now, when the caller has just counted them)."""
+        return cls(template, [], None, audience,
+                   sendable_count(audience) if members is None else members)
 
     def count(self) -> int:
-        """How many it goes to (a list: its members who may be mailed now)."""
-        if self.audience is None:
-            return len(self.recipients)
-        return sendable_count(self.audience)
+        """How many it goes to (a list: its members who may be mailed now; the run takes
+        and counts them again)."""
+        return len(self.recipients) if self.audience is None else self.members
 
     def describe(self, count: int) -> str:
         """What the task says it does (its description; a list's members are counted when

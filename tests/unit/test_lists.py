@@ -12,7 +12,7 @@ from rq import SimpleWorker
 
 from app.extensions import db
 from app.models import ImportRefusal, ListImport, MailingList, Member, Suppression, Task
-from app.models.audience import take_members
+from app.models.audience import sendable_count, take_members
 from app.queue import SERIALIZER, queues
 from tests.support.flows import csrf_token
 
@@ -135,6 +135,7 @@ def test_a_list_send_takes_the_active_unsuppressed_members_when_it_runs(
         db.session.execute(db.update(Member).where(Member.key == "b@example.com")
                            .values(status="unsubscribed"))
         Suppression.add("alice", ["c@example.com"], "manual")
+        assert sendable_count(db.session.get(MailingList, list_id)) == 1
         assert take_members(task) == 1
         db.session.commit()
         assert take_members(task) == 0  # once
