@@ -1,13 +1,17 @@
-"""Helpers the views of several blueprints share: the page number of a list, the answer
-of a task control (JSON for the page's script, else a flash and a redirect), the user's
-time zone as the browser says it."""
+"""Helpers the views of several blueprints share: the page number of a list (and a page of a
+search that counts nothing), the answer of a task control (JSON for the page's script, else
+a flash and a redirect), the user's time zone as the browser says it."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, session
 from werkzeug.wrappers import Response
 
 from app.converters import MAX_PAGE, bounded_int
+from app.extensions import db
 from app.utils.datetime_converter import zone
 
 
@@ -20,6 +24,47 @@ def page_number() -> int:
     if page is None:
         abort(404)
     return page
+
+
+@dataclass
+class Window:
+    """One page of a search, found without counting every match (a search over a big
+    task's rows would otherwise read them all twice): one row more than a page is asked
+    for, to know whether there is a next page. Read as a Flask-SQLAlchemy page is."""
+
+    page: int
+    items: list[Any] = field(default_factory=list)
+    has_next: bool = False
+    total: None = None  # not counted
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def pages(self) -> int:
+        """At least this many (the pager shows no total)."""
+        return self.page + 1 if self.has_next else self.page
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+
+def window(query: Any, per_page: int) -> Window:
+    """The page of ``query`` that ``?page=`` asks for, uncounted; past the last: 404."""
+    number = page_number()
+    rows = list(db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)))
+    if number > 1 and not rows:
+        abort(404)
+    return Window(number, rows[:per_page], len(rows) > per_page)
 
 
 def remember_zone(raw: str | None) -> str:

@@ -30,7 +30,7 @@ from app.tasks_ui import bp, charts
 # exports also serves the CSV download (its route is registered on import).
 from app.tasks_ui.exports import outcome, reason
 from app.utils.text import like_pattern
-from app.views import page_number
+from app.views import page_number, window
 
 PER_PAGE = 100
 WHICH = {"failed": REFUSED, "unknown": UNKNOWN}
@@ -111,10 +111,11 @@ def _timeline(task: Task) -> charts.Chart:
 
 
 def _page(task: Task, query: Any, filters: dict[str, str]) -> Any:
-    """One page of the task's recipients. Unsearched, its total is the task's own count of
-    recipients (no COUNT over a big task's rows each time the page or its script looks)."""
+    """One page of the task's recipients, without a COUNT over a big task's rows each time
+    the page or its script looks: unsearched, its total is the task's own count of
+    recipients; searched, the page knows only whether another follows."""
     if filters:
-        return db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=True)
+        return window(query, PER_PAGE)  # a search: no COUNT of its matches
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False,
                        count=False)
     taken = task.list_id is None or task.recipients_taken_at is not None

@@ -178,14 +178,17 @@ def test_the_pager_keeps_the_search(app: Flask, signed_in: FlaskClient) -> None:
             for i in range(2 * detail.PER_PAGE + 5)]
     task_id = make_task(app, rows + [{"recipient": "other@example.com", "status": "refused"}])
     html = signed_in.get(f"/tasks/{task_id}?q=user&outcome=delivered").get_data(as_text=True)
-    assert "1 / 3" in html
+    assert "1쪽" in html  # a search counts no total
     nxt = re.search(r'<a class="page-link" href="([^"]+)">다음</a>', html)
     assert nxt
     link = nxt.group(1).replace("&amp;", "&")
     assert "page=2" in link and "q=user" in link and "outcome=delivered" in link
     second = signed_in.get(link).get_data(as_text=True)
     assert listed(second)[0] == f"user{detail.PER_PAGE:03d}@example.com"
-    assert "2 / 3" in second
+    assert "2쪽" in second
+    last = signed_in.get(link.replace("page=2", "page=3")).get_data(as_text=True)
+    assert len(listed(last)) == 5 and ">다음</a>" not in last
+    assert signed_in.get(link.replace("page=2", "page=4")).status_code == 404
 
 
 # -- the CSV ---------------------------------------------------------------------------
