@@ -6,7 +6,6 @@ exact — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import re
@@ -23,14 +22,20 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import Worker
 from sqlalchemy.orm import undefer
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import ImportRefusal, ListImport, Member, Suppression, Task
 from tests.support import wait_until
 from tests.support.faults import figure
-from tests.support.flows import csrf_token, ended, flashes, post_send, task, wait_for_task
+from tests.support.flows import (
+    csrf_token,
+    ended,
+    flashes,
+    post_file,
+    post_send,
+    task,
+    wait_for_task,
+)
 from tests.support.procs import alive, children, cmdline, kill_family
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -64,14 +69,8 @@ def make_list(client: FlaskClient, name: str = "독자") -> int:
 
 def upload(client: FlaskClient, list_id: int, data: bytes,
            filename: str = "members.csv") -> int:
-    """Import ``data`` as the file ``members_file``; the import's task id. The body is
-    encoded here, in memory: werkzeug's test client would spool a big one to a temporary
-    file it never closes (a ResourceWarning, an error under this suite's filters)."""
-    boundary, body = encode_multipart({
-        "members_file": FileStorage(io.BytesIO(data), filename, "members_file"),
-        "csrf_token": csrf_token(client, "/lists/new")})
-    response = client.post(f"/lists/{list_id}/import", data=body,
-                           content_type=f"multipart/form-data; boundary={boundary}")
+    """Import ``data`` as the file ``members_file``; the import's task id."""
+    response = post_file(client, f"/lists/{list_id}/import", "members_file", data, filename)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/lists/{list_id}")
     found = flashes(client)

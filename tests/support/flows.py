@@ -3,11 +3,14 @@ the tasks back and wait for their states."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from app.cli import create_user
 from app.extensions import db
@@ -45,6 +48,20 @@ class AuthActions:
     def logout(self) -> Any:
         token = csrf_token(self._client, "/send_mail")
         return self._client.post("/auth/logout", data={"csrf_token": token})
+
+
+def post_file(client: FlaskClient, path: str, field: str, data: bytes,
+              filename: str = "members.csv", form: dict[str, str] | None = None,
+              page: str = "/send_mail") -> Any:
+    """POST ``data`` as the file ``field`` (and ``form``) with the CSRF token of ``page``
+    (a signed-in one). The body is
+    encoded here, in memory: werkzeug's test client would spool a big one to a temporary
+    file it never closes (a ResourceWarning, an error under this suite's filters)."""
+    boundary, body = encode_multipart({
+        field: FileStorage(io.BytesIO(data), filename, field), **(form or {}),
+        "csrf_token": csrf_token(client, page)})
+    return client.post(path, data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def post_send(client: FlaskClient, recipients: str, template: str = "welcome",

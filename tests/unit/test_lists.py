@@ -4,8 +4,6 @@ and searched, a send to the list taking its members when its run starts."""
 
 from __future__ import annotations
 
-import io
-
 from flask import Flask
 from flask.testing import FlaskClient
 from rq import SimpleWorker
@@ -14,7 +12,7 @@ from app.extensions import db
 from app.models import ImportRefusal, ListImport, MailingList, Member, Suppression, Task
 from app.models.audience import sendable_count, take_members
 from app.queue import SERIALIZER, queues
-from tests.support.flows import csrf_token
+from tests.support.flows import csrf_token, post_file
 
 
 def run_jobs(app: Flask) -> None:
@@ -47,9 +45,8 @@ CSV = ("email,name,city\n"
 
 
 def import_file(client: FlaskClient, list_id: int, text: str, encoding: str = "utf-8"):
-    return post(client, f"/lists/{list_id}/import", {
-        "members_file": (io.BytesIO(text.encode(encoding)), "members.csv")},
-        content_type="multipart/form-data")
+    return post_file(client, f"/lists/{list_id}/import", "members_file",
+                     text.encode(encoding))
 
 
 def test_import_reports_bad_rows_by_line_and_keeps_the_rest(app: Flask,
@@ -205,3 +202,16 @@ def test_the_same_file_again_changes_nothing(app: Flask, signed_in: FlaskClient)
         assert (job.added, job.updated, job.unchanged, job.refused) == (0, 0, 2, 0)
         assert db.session.scalar(db.select(Member.fields).where(
             Member.key == "a@example.com")) == {"name": "하나"}
+
+
+def test_only_the_import_takes_a_body_past_one_mebibyte(app: Flask, signed_in: FlaskClient) -> None:
+    list_id = make_list(signed_in)
+    app.config["LIST_IMPORT_MAX_BYTES"] = 3 * 1024 * 1024
+    two = "email\n" + "".join(f"u{i}@example.com\n" for i in range(140_000))
+    assert 1024 * 1024 < len(two) < 3 * 1024 * 1024
+    assert import_file(signed_in, list_id, two).status_code == 302
+    assert import_file(signed_in, list_id, two * 2).status_code == 413
+    over = post(signed_in, "/suppressions", {"addresses": "x" * (1024 * 1024 + 10)})
+    assert over.status_code == 413
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ListImport)) == 1
