@@ -64,24 +64,28 @@ SHOWN_IN_RESULT = 100  # refused and unknown recipients the task's result names
 def _outcome(task_id: int, total: int) -> dict[str, Any]:
     """What the run came to, its size bounded whatever the task's: counts from one
     GROUP BY, and the first refused and unknown recipients by name."""
-    counts = dict(db.session.execute(
-        db.select(Delivery.status, db.func.count()).where(Delivery.task_id == task_id)
-        .group_by(Delivery.status)).all())
+    by_kind = db.session.execute(
+        db.select(Delivery.status, Delivery.reason_kind, db.func.count())
+        .where(Delivery.task_id == task_id).group_by(Delivery.status, Delivery.reason_kind))
+    counts: dict[str, int] = {}
+    for status, kind, n in by_kind:
+        key = NOT_BUILT if status == REFUSED and kind == NOT_BUILT else status
+        counts[key] = counts.get(key, 0) + n
     named = {status: db.session.execute(
         db.select(Delivery.recipient, Delivery.error, Delivery.reason_kind)
         .where(Delivery.task_id == task_id, Delivery.status == status)
         .order_by(Delivery.position, Delivery.id).limit(SHOWN_IN_RESULT)).all()
-        for status in (REFUSED, UNKNOWN) if counts.get(status)}
+        for status in (REFUSED, UNKNOWN)}
     refused = [{"recipient": r, "error": e, **({"kind": k} if k else {})}
-               for r, e, k in named.get(REFUSED, [])]
-    unknown = [{"recipient": r, "error": e} for r, e, _ in named.get(UNKNOWN, [])]
+               for r, e, k in named[REFUSED]]
+    unknown = [{"recipient": r, "error": e} for r, e, _ in named[UNKNOWN]]
+    failed = counts.get(REFUSED, 0) + counts.get(NOT_BUILT, 0)
     # Suppressed recipients were skipped on purpose: neither delivered nor failed. Once the
     # connections are done, every other recipient was delivered.
     result: dict[str, Any] = {
-        "delivered": total - counts.get(REFUSED, 0) - counts.get(UNKNOWN, 0)
-        - counts.get(SUPPRESSED, 0), "total": total, "suppressed": counts.get(SUPPRESSED, 0),
-        "refused_count": counts.get(REFUSED, 0), "unknown_count": counts.get(UNKNOWN, 0),
-        "refused": refused, "unknown": unknown}
+        "delivered": total - failed - counts.get(UNKNOWN, 0) - counts.get(SUPPRESSED, 0),
+        "total": total, "suppressed": counts.get(SUPPRESSED, 0), "refused_count": failed,
+        "unknown_count": counts.get(UNKNOWN, 0), "refused": refused, "unknown": unknown}
     if total == 0:
         result.update(failed=True, log=NOBODY)
     elif reasons := _reasons(refused, unknown, counts):
@@ -92,24 +96,23 @@ def _outcome(task_id: int, total: int) -> dict[str, Any]:
 
 def _reasons(refused: list[dict[str, Any]], unknown: list[dict[str, Any]],
              counts: dict[str, int]) -> list[str]:
-    """The task's log: a message that could not be made is not blamed on the server.
-    (Only the first refused are named: the counts are of the named, the detail page has
-    them all.)"""
+    """The task's log, with each kind's count and its first addresses: a message that could
+    not be made is not blamed on the server."""
     reasons = []
     not_built = [e for e in refused if e.get("kind") == NOT_BUILT]
     by_server = [e for e in refused if e.get("kind") != NOT_BUILT]
-    if counts.get(REFUSED, 0) > len(refused):
-        reasons.append(f"받지 못한 주소 {counts[REFUSED]:,}개(처음 {len(refused)}개를 아래에 적음)")
-    if not_built:
-        reasons.append(f"메일을 만들지 못한 주소 {len(not_built)}개(받는 서버와 무관): " + display(
-            [f"{e['recipient']} ({e['error']})" for e in not_built], shown=5))
-    if by_server:
-        reasons.append(f"받는 서버가 거부한 주소 {len(by_server)}개: " + display(
-            [f"{e['recipient']} ({e['error']})" for e in by_server], shown=5))
-    if unknown:
-        reasons.append(f"전달 여부를 알 수 없는 주소 {counts.get(UNKNOWN, 0)}개(자동으로 다시 "
-                       "보내지 않음): "
-                       + display([e["recipient"] for e in unknown], shown=5))
+    if counts.get(NOT_BUILT):
+        reasons.append(f"메일을 만들지 못한 주소 {counts[NOT_BUILT]}개(받는 서버와 무관): "
+                       + display([f"{e['recipient']} ({e['error']})" for e in not_built],
+                                 shown=5, total=counts[NOT_BUILT]))
+    if counts.get(REFUSED):
+        reasons.append(f"받는 서버가 거부한 주소 {counts[REFUSED]}개: " + display(
+            [f"{e['recipient']} ({e['error']})" for e in by_server], shown=5,
+            total=counts[REFUSED]))
+    if counts.get(UNKNOWN):
+        reasons.append(f"전달 여부를 알 수 없는 주소 {counts[UNKNOWN]}개(자동으로 다시 "
+                       "보내지 않음): " + display([e["recipient"] for e in unknown], shown=5,
+                                                total=counts[UNKNOWN]))
     return reasons
 
 

@@ -246,8 +246,9 @@ def decode_upload(data: bytes) -> tuple[str, str]:
     raise ValueError("CSV 파일을 읽을 수 없습니다. UTF-8로 저장해 주세요.")
 
 
-def display(recipients: list[str], shown: int = 3) -> str:
-    """A short form for messages: ``a@x, b@x, c@x 외 7명``."""
+def display(recipients: list[str], shown: int = 3, total: int | None = None) -> str:
+    """A short form for messages: ``a@x, b@x, c@x 외 7명`` (``total``: how many there are
+    when ``recipients`` are only the first of them)."""
     head = ", ".join(recipients[:shown])
-    rest = len(recipients) - shown
+    rest = (len(recipients) if total is None else total) - min(shown, len(recipients))
     return f"{head} 외 {rest}명" if rest > 0 else head
