@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints, so Alembic can drop and alter them on every backend.
@@ -54,3 +54,18 @@ def tune_sqlite(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+
+
+# Rows written at once past which PostgreSQL's statistics of the table are refreshed.
+BULK_ROWS = 1000
+
+
+def after_bulk_write(table: str, rows: int) -> None:
+    """After ``rows`` were written to ``table`` at once (a list's import, a list send's
+    recipients), refresh PostgreSQL's statistics of it, as its manual advises after a bulk
+    load: until autovacuum gets to it, the planner still counts the table as it was and
+    reads a whole send's rows to show one page of them. Committed; SQLite needs none."""
+    if rows < BULK_ROWS or db.engine.dialect.name != "postgresql":
+        return
+    db.session.execute(text(f"ANALYZE {db.metadata.tables[table].name}"))
+    db.session.commit()

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 
-from app.extensions import db
+from app.extensions import after_bulk_write, db
 from app.lists.importer import batches, rows, summary, write_batch
 from app.models import ListImport
 from app.models.types import utcnow
@@ -39,6 +39,7 @@ def import_members(run: Run) -> dict[str, Any]:
         _read(run, job)
         job.done = True
         _close(job)
+        after_bulk_write("list_members", job.added)
     return {**job.report(), "log": summary(job)}
 
 

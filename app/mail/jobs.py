@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import DBAPIError
 
-from app.extensions import db
+from app.extensions import after_bulk_write, db
 from app.mail.claims import Outgoing
 from app.mail.pool import run_connections
 from app.mail.rate import SendRate
@@ -210,10 +210,10 @@ def _take_and_charge(task_id: int) -> None:
     """A list send takes its members now; a reservation that fired or a list send is
     charged now, if it still fits (QuotaExceeded, with nothing kept, if not); commit."""
     task = db.session.get(Task, task_id)
-    if task is not None:
-        take_members(task)
+    taken = take_members(task) if task is not None else 0
     charge_at_start(task_id)
     db.session.commit()
+    after_bulk_write("deliveries", taken)
 
 
 def _send(app: Flask, run: Run, total: int, pending: int, composer: Composer) -> list[str]:

@@ -137,7 +137,7 @@ def take_members(task: Task) -> int:
     db.session.execute(db.insert(Delivery).from_select(
         ["task_id", "position", "recipient", "fields", "status", "created_at"], members))
     task.recipient_count = Delivery.count(task.id, PENDING)
-    task.recipients_taken_at = now
+    task.recipients_taken_at = utcnow()  # when the copy was done
     return task.recipient_count
 
 
