@@ -98,3 +98,6 @@ if __name__ == "__main__":
                    check=True)
     print("4. throughput of the send path vs raw smtplib and bare RQ (baselines)")
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "throughput.py")], check=True)
+    print("5. saved lists: an import and a send of N members (bench/lists.py --rows 100000 for\n"
+          "   the figures in docs/BENCHMARKS.md)")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "lists.py")], check=True)
