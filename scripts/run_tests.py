@@ -1,10 +1,11 @@
-"""`make test`: three pytest processes side by side — the integration tier, its fault
-modules (the longest: workers killed, Redis and the database stopped, relays cut), and the
-unit and browser tiers. Most of a test's time here is waiting (for a worker, a relay, a
-page, a deadline), not computing, so three processes on two cores finish in about the time
-of the longest. Each tier starts its own servers on free ports and its own PostgreSQL
-database, so the two never meet. Arguments are passed to both (e.g. ``-x``, ``-k name``).
-Each line is printed as it comes, prefixed with its tier; the exit status is the worse."""
+"""`make test`: three pytest processes side by side — the integration tier, its longest
+modules (``slow``: workers killed, Redis and the database stopped, relays cut, saved lists
+on both databases), and the unit and browser tiers. Most of a test's time here is waiting
+(for a worker, a relay, a page, a deadline), not computing, so three processes on two cores
+finish in about the time of the longest. Each process starts its own servers on free ports
+and its own PostgreSQL database, so they never meet. Arguments are passed to each (e.g.
+``-x``, ``-k name``). Each line is printed as it comes, prefixed with its process; the exit
+status is the worst."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 import threading
 import time
 
-TIERS = {"integration": "integration and not faults", "faults": "faults",
+TIERS = {"integration": "integration and not slow", "slow": "slow",
          "unit+e2e": "not integration"}
 NO_TESTS = 5  # pytest's status when a filter left a process nothing to run
 

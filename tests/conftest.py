@@ -34,20 +34,22 @@ from tests.support.workers import worker_env
 TIERS = ("unit", "integration", "e2e")
 
 
-# The fault modules: the longest of the integration tier, run in a process of their own.
-FAULT_MODULES = ("test_faults", "test_db_outage")
+# The longest integration modules (workers killed, Redis and the database stopped, relays
+# cut; saved lists on both databases): make test runs them in a process of their own.
+SLOW_MODULES = frozenset({"integration/test_faults.py", "integration/test_faults_ordinary.py",
+                          "integration/test_db_outage_web.py", "integration/test_lists.py"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by its tier's folder: ``pytest -m unit`` runs tests/unit alone; the
-    modules that break parts on purpose are ``faults`` as well."""
+    longest integration modules are ``slow`` as well."""
     tests = Path(__file__).parent
     for item in items:
         tier = item.path.relative_to(tests).parts[0]
         if tier in TIERS:
             item.add_marker(tier)
-        if item.path.name.startswith(FAULT_MODULES):
-            item.add_marker("faults")
+        if item.path.relative_to(tests).as_posix() in SLOW_MODULES:
+            item.add_marker("slow")
 
 
 # -- servers -------------------------------------------------------------------------------
