@@ -25,7 +25,6 @@ class Outgoing:
     recipient: str
     message_id: str
     fields: dict[str, str] | None = None  # the recipient's own template variables
-    position: int = 0  # its place in the task's order
 
 
 # Makes a claimed batch's messages: each one, or the reason it cannot be made.
@@ -44,16 +43,10 @@ class Outcome:
 
 
 def claim_batch(task_id: int, size: int, sender: str,
-                settled: list[Outcome] | None = None, floor: int = 0) -> list[Outgoing]:
+                settled: list[Outcome] | None = None) -> list[Outgoing]:
     """Write ``settled`` (the last batch's outcomes) and claim up to ``size`` pending
-    recipients of the task from ``floor`` on (a connection's last claim began there: every
-    pending row before it is another connection's or went back), in order, in one
-    transaction; commit. Empty only when none is pending from ``floor``: rows another
-    connection took first are looked for again.
-
-    The floor keeps a claim's cost flat on PostgreSQL, whose index of pending rows keeps an
-    entry for each row claimed before (until vacuum): without it a send's claims cost O(n²).
-    A row that goes back to pending behind it waits for the task's next run."""
+    recipients of the task, in order, in one transaction; commit. Empty only when none is
+    pending: rows another connection took first are looked for again."""
     while True:
         _write_outcomes(settled or [])
         settled = None
@@ -62,8 +55,7 @@ def claim_batch(task_id: int, size: int, sender: str,
         # every pending recipient at once. Rows another connection is claiming right now
         # are skipped, not waited for (SQLite has one writer at a time anyway).
         chosen = (db.select(Delivery.id)
-                  .where(Delivery.task_id == task_id, Delivery.status == PENDING,
-                         Delivery.position >= floor)
+                  .where(Delivery.task_id == task_id, Delivery.status == PENDING)
                   .order_by(Delivery.position, Delivery.id).limit(size)
                   .with_for_update(skip_locked=True)
                   .cte("chosen").prefix_with("MATERIALIZED"))
@@ -73,19 +65,17 @@ def claim_batch(task_id: int, size: int, sender: str,
             .values(status=SENDING, updated_at=utcnow())
             .returning(Delivery.id, Delivery.recipient, Delivery.position, Delivery.fields)
             .execution_options(synchronize_session=False)).all()
-        if claimed or not _any_pending(task_id, floor):
+        if claimed or not _any_pending(task_id):
             db.session.commit()
             break
         db.session.commit()  # let go of the snapshot before looking again
     return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender),
-                     row.fields, row.position)
-            for row in sorted(claimed, key=lambda r: r.position)]
+                     row.fields) for row in sorted(claimed, key=lambda r: r.position)]
 
 
-def _any_pending(task_id: int, floor: int) -> bool:
+def _any_pending(task_id: int) -> bool:
     return db.session.scalar(db.select(Delivery.id).where(
-        Delivery.task_id == task_id, Delivery.status == PENDING, Delivery.position >= floor)
-        .limit(1)) is not None
+        Delivery.task_id == task_id, Delivery.status == PENDING).limit(1)) is not None
 
 
 def _write_outcomes(outcomes: list[Outcome]) -> None:

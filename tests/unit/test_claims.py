@@ -34,22 +34,3 @@ def test_a_claim_takes_one_batch_in_order(app: Flask) -> None:
         assert sending == 16
         rest = [claim_batch(task_id, 10, "mailroom@example.com") for _ in range(5)]
         assert [len(batch) for batch in rest] == [10, 10, 10, 4, 0]
-
-
-def test_a_claim_starts_at_its_floor(app: Flask) -> None:
-    """A claim from a floor takes only rows from there on, and says none is pending when
-    the rows left are behind it (they wait for the task's next run)."""
-    with app.app_context():
-        task = Task(name="send_mail", description="d", username="alice", status="running")
-        db.session.add(task)
-        db.session.commit()
-        db.session.execute(db.insert(Delivery.__table__), [
-            {"task_id": task.id, "position": i, "recipient": f"r{i}@example.com",
-             "status": "pending", "created_at": task.created_at} for i in range(6)])
-        db.session.commit()
-        first = claim_batch(task.id, 2, "s@example.com", None, floor=3)
-        assert [item.position for item in first] == [3, 4]
-        assert [item.position for item in claim_batch(task.id, 5, "s@example.com", None, 4)] \
-            == [5]
-        assert claim_batch(task.id, 5, "s@example.com", None, 4) == []
-        assert [item.position for item in claim_batch(task.id, 5, "s@example.com")] == [0, 1, 2]
