@@ -31,6 +31,10 @@ SEOUL = ZoneInfo("Asia/Seoul")
 # reservation on PostgreSQL fires in test_templates.py and test_unsubscribe_flow.py).
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 WORKER_ENV = {"TZ": "America/Los_Angeles"}
+# How late a reserved mail may arrive and still be "on time": RQ's scheduler ticks once a
+# second, then the job is picked, rendered and sent — under CI's three test processes on two
+# cores that took up to 1.54 s. A mail at the old time of a changed reservation is 7 s off.
+ON_TIME = 3.0
 
 
 @pytest.fixture
@@ -81,7 +85,7 @@ def test_reservation_fires_on_time_across_zones(app: Flask, signed_in: FlaskClie
     assert f'id="{row.id}-remain"' in page and f"[예약] send_mail : {local}" in page
 
     arrived = first_arrival(smtp_sink)
-    assert target.timestamp() <= arrived <= target.timestamp() + 1.5
+    assert target.timestamp() <= arrived <= target.timestamp() + ON_TIME
     done = wait_for_task(app, row.id, ended)
     assert (done.status, done.delivered_count) == ("finished", 1)
 
@@ -117,7 +121,7 @@ def test_changed_time_delivers_at_new_time(app: Flask, signed_in: FlaskClient,
     assert category == "success" and "전송 시각을" in message
     assert task(app, row.id).reserved_at == new
     arrived = first_arrival(smtp_sink)
-    assert new.timestamp() <= arrived <= new.timestamp() + 1.5
+    assert new.timestamp() <= arrived <= new.timestamp() + ON_TIME
 
 
 def test_send_now_delivers_at_once(app: Flask, signed_in: FlaskClient, smtp_sink: Any,
@@ -130,7 +134,7 @@ def test_send_now_delivers_at_once(app: Flask, signed_in: FlaskClient, smtp_sink
     assert flashes(signed_in) == [("success", f"예약 Task#{row.id} send_mail를 지금 보냅니다.")]
     assert scheduled_ids(app) == []
     arrived = first_arrival(smtp_sink)
-    assert arrived - asked <= 2
+    assert arrived - asked <= ON_TIME
     assert wait_for_task(app, row.id, ended).status == "finished"
 
 
