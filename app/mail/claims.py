@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 
 from sqlalchemy import bindparam
 
@@ -25,6 +26,7 @@ class Outgoing:
     recipient: str
     message_id: str
     fields: dict[str, str] | None = None  # the recipient's own template variables
+    position: int = 0  # its place in the task's order
 
 
 # Makes a claimed batch's messages: each one, or the reason it cannot be made.
@@ -43,34 +45,47 @@ class Outcome:
 
 
 def claim_batch(task_id: int, size: int, sender: str,
-                settled: list[Outcome] | None = None) -> list[Outgoing]:
+                settled: list[Outcome] | None = None, floor: int = 0) -> list[Outgoing]:
     """Write ``settled`` (the last batch's outcomes) and claim up to ``size`` pending
     recipients of the task, in order, in one transaction; commit. Empty only when none is
-    pending: rows another connection took first are looked for again."""
+    pending: rows another connection took first are looked for again.
+
+    The claim looks from ``floor`` on first (where the connection's last claim began), then,
+    when nothing is pending there, over the whole task: a row put back to pending behind the
+    floor (another connection met a 4xx) is sent before the run ends. On PostgreSQL the
+    index of pending rows keeps an entry for every row claimed before, dead until vacuum:
+    walked from the start at every claim, a send's claims cost O(n²)."""
     while True:
         _write_outcomes(settled or [])
         settled = None
-        # One statement. The chosen rows are a MATERIALIZED CTE, evaluated once: PostgreSQL
-        # may evaluate an ``IN (SELECT … LIMIT n)`` again for each row, and then claims
-        # every pending recipient at once. Rows another connection is claiming right now
-        # are skipped, not waited for (SQLite has one writer at a time anyway).
-        chosen = (db.select(Delivery.id)
-                  .where(Delivery.task_id == task_id, Delivery.status == PENDING)
-                  .order_by(Delivery.position, Delivery.id).limit(size)
-                  .with_for_update(skip_locked=True)
-                  .cte("chosen").prefix_with("MATERIALIZED"))
-        claimed = db.session.execute(
-            db.update(Delivery)
-            .where(Delivery.id.in_(db.select(chosen.c.id)), Delivery.status == PENDING)
-            .values(status=SENDING, updated_at=utcnow())
-            .returning(Delivery.id, Delivery.recipient, Delivery.position, Delivery.fields)
-            .execution_options(synchronize_session=False)).all()
+        claimed = _claim(task_id, size, floor) or (_claim(task_id, size, 0) if floor else [])
         if claimed or not _any_pending(task_id):
             db.session.commit()
             break
         db.session.commit()  # let go of the snapshot before looking again
     return [Outgoing(row.id, row.recipient, message_id(task_id, row.recipient, sender),
-                     row.fields) for row in sorted(claimed, key=lambda r: r.position)]
+                     row.fields, row.position)
+            for row in sorted(claimed, key=lambda r: r.position)]
+
+
+def _claim(task_id: int, size: int, floor: int) -> list[Any]:
+    """Mark up to ``size`` pending rows from position ``floor`` on as sending; the rows."""
+    # One statement. The chosen rows are a MATERIALIZED CTE, evaluated once: PostgreSQL may
+    # evaluate an ``IN (SELECT … LIMIT n)`` again for each row, and then claims every
+    # pending recipient at once. Rows another connection is claiming right now are skipped,
+    # not waited for (SQLite has one writer at a time anyway).
+    chosen = (db.select(Delivery.id)
+              .where(Delivery.task_id == task_id, Delivery.status == PENDING,
+                     Delivery.position >= floor)
+              .order_by(Delivery.position, Delivery.id).limit(size)
+              .with_for_update(skip_locked=True)
+              .cte("chosen").prefix_with("MATERIALIZED"))
+    return list(db.session.execute(
+        db.update(Delivery)
+        .where(Delivery.id.in_(db.select(chosen.c.id)), Delivery.status == PENDING)
+        .values(status=SENDING, updated_at=utcnow())
+        .returning(Delivery.id, Delivery.recipient, Delivery.position, Delivery.fields)
+        .execution_options(synchronize_session=False)).all())
 
 
 def _any_pending(task_id: int) -> bool:

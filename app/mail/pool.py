@@ -56,6 +56,7 @@ class Sender:
         self.transient: str | None = None
         self.losses = 0  # connections lost in a row once DATA had begun
         self.turn: str | None = None  # this message's turn of the second, while it goes
+        self.floor = 0  # where this connection's last claim began (claims.claim_batch)
 
     def run(self) -> None:
         """The thread's body, inside its own app context (its own DB session)."""
@@ -93,10 +94,12 @@ class Sender:
         return True
 
     def _claim(self, size: int, done: list[Outcome]) -> list[Outgoing]:
-        batch = patiently(lambda: claim_batch(self.task_id, size, self.sender, done),
-                          DB_PATIENCE, f"task {self.task_id}: claims",
-                          stop=shutdown_requested)
+        batch = patiently(
+            lambda: claim_batch(self.task_id, size, self.sender, done, self.floor),
+            DB_PATIENCE, f"task {self.task_id}: claims", stop=shutdown_requested)
         self.ledger.written([o.item.delivery_id for o in done])
+        if batch:
+            self.floor = batch[0].position
         return batch
 
     def _write(self, done: list[Outcome]) -> None:
