@@ -17,17 +17,18 @@ EXPORT_BATCH = 1000
 
 
 def search(mailing_list: MailingList, text: str, status: str = "") -> Select[Any]:
-    """The list's members, oldest first, whose address or fields hold ``text`` (any case),
-    in ``status`` when given."""
+    """The list's members, oldest first, whose address or a field's value holds ``text``
+    (any case; the field names themselves are not searched), in ``status`` when given."""
     query = db.select(Member).where(Member.list_id == mailing_list.id)
     if status:
         query = query.where(Member.status == status)
     text = text.strip()[:200]
     if text:
         pattern = like_pattern(text.lower())
-        fields = db.func.lower(db.cast(Member.fields, db.String))
-        query = query.where(db.or_(Member.key.like(pattern, escape="\\"),
-                                   fields.like(pattern, escape="\\")))
+        values = [db.func.lower(Member.fields[column].as_string())
+                  for column in (mailing_list.columns or [])]
+        query = query.where(db.or_(*(value.like(pattern, escape="\\")
+                                     for value in [Member.key, *values])))
     return query.order_by(Member.id)
 
 

@@ -74,6 +74,8 @@ def test_import_reports_bad_rows_by_line_and_keeps_the_rest(app: Flask,
     found = signed_in.get(f"/lists/{list_id}?q=대구")
     assert 'data-member="B@example.com"' in found.text
     assert 'data-member="a@example.com"' not in found.text
+    by_name = signed_in.get(f"/lists/{list_id}?q=city")  # a field's name is not its value
+    assert 'data-member="' not in by_name.text
 
 
 def test_a_second_import_merges_fields_and_keeps_an_unsubscribe(app: Flask,
