@@ -10,7 +10,7 @@ from sqlalchemy import Select
 
 from app.extensions import db
 from app.models import ImportRefusal, ListImport, MailingList, Member, Task
-from app.models.task import UNFINISHED
+from app.models.task import IMPORT, UNFINISHED
 from app.utils.text import like_pattern
 
 EXPORT_BATCH = 1000
@@ -47,7 +47,7 @@ def busy(mailing_list: MailingList) -> Task | None:
 def running_import(mailing_list: MailingList) -> Task | None:
     """The list's import that has not ended, if one is under way."""
     return db.session.scalar(db.select(Task).where(
-        Task.list_id == mailing_list.id, Task.name == "import_members",
+        Task.list_id == mailing_list.id, Task.name == IMPORT,
         Task.status.in_(UNFINISHED)).limit(1))
 
 

@@ -30,9 +30,14 @@ PENDING, SENDING, DELIVERED, REFUSED, UNKNOWN = (
 )
 # Skipped: the address is on the sender's suppression list (it asked to be left alone).
 SUPPRESSED = "suppressed"
+# Delivered, then came back: a DSN, a provider's bounce event or a complaint (app/bounces).
+BOUNCED = "bounced"
 # Why a ``refused`` recipient was refused, when it was not the receiving server: its
 # message could not be made (a template error, a render limit). Never resent as it was.
 NOT_BUILT = "not_built"
+
+# The name of a list's import task (app/lists/jobs.py); every other task is a send.
+IMPORT = "import_members"
 
 
 class Task(db.Model):
@@ -55,6 +60,8 @@ class Task(db.Model):
     delivered_count: Mapped[int] = mapped_column(default=0)
     failed_count: Mapped[int] = mapped_column(default=0)
     unknown_count: Mapped[int] = mapped_column(default=0)
+    # Delivered recipients whose mail came back since (no longer in delivered_count).
+    bounced_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The job as the database keeps it, so a Redis that lost it can be given it again.
     job_func: Mapped[str | None] = mapped_column(String(255))
     job_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -89,6 +96,11 @@ class Task(db.Model):
     def job_id(self) -> str:
         """The RQ job id of this task."""
         return str(self.id)
+
+    @property
+    def is_import(self) -> bool:
+        """True for a list's import (it has lines, not recipients)."""
+        return self.name == IMPORT
 
     @property
     def is_unfinished(self) -> bool:
@@ -138,6 +150,7 @@ class Task(db.Model):
         return {"delivered_count": counts.get(DELIVERED, 0),
                 "failed_count": counts.get(REFUSED, 0),
                 "unknown_count": counts.get(UNKNOWN, 0),
+                "bounced_count": counts.get(BOUNCED, 0),
                 # served of all: a send that stops part way shows how far it came
                 **({"progress": served * 100 // total} if total else {})}
 

@@ -17,7 +17,6 @@ from app.models.task import RESERVED, RUNNING
 from app.models.types import utcnow
 from app.tasks.patience import database_gone
 
-IMPORT_TASK = "import_members"  # a list's import (app/lists/jobs.py)
 TASK_PROGRESS = "task_progress"
 TASK_RESERVE = "task_reserve"
 KEEP_ENDED_SECONDS = 120  # long enough for every open page to see the end
@@ -41,7 +40,7 @@ def progress_entry(task: Task) -> dict[str, Any]:
         "pause_requested": task.pause_requested_at is not None,
         "cancel_requested": task.cancel_requested_at is not None,
         # An import counts lines, not recipients: its alert shows its log instead.
-        **({"kind": "import", "detail": task.log or ""} if task.name == IMPORT_TASK else {}),
+        **({"kind": "import", "detail": task.log or ""} if task.is_import else {}),
     }
 
 

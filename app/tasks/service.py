@@ -17,6 +17,7 @@ from app.models import Delivery, ListImport, MailingList, MailTemplate, Task
 from app.models.audience import sendable_count
 from app.models.task import (
     FINISHED,
+    IMPORT,
     NOT_BUILT,
     PENDING,
     QUEUED,
@@ -121,7 +122,7 @@ class TaskService(TaskControls):
     def start_import(self, job: ListImport, list_name: str) -> Task:
         """Commit a ``queued`` Task with ``job`` (a list's import, not yet added), then hand
         its job to Redis."""
-        spec = JobSpec(func=IMPORT_MEMBERS, name="import_members",
+        spec = JobSpec(func=IMPORT_MEMBERS, name=IMPORT,
                        description=f"목록 '{list_name}'에 {job.filename} 가져오기",
                        timeout=600 + job.lines // 100)
         return self._make(spec, 0, None, {"list_id": job.list_id},
