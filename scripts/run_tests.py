@@ -19,11 +19,12 @@ TIERS = {"integration": "integration and not slow", "slow": "slow",
 NO_TESTS = 5  # pytest's status when a filter left a process nothing to run
 
 
-def _stream(name: str, process: subprocess.Popen[str]) -> None:
+def _stream(name: str, process: subprocess.Popen[str], ended: dict[str, float]) -> None:
     assert process.stdout is not None
     for line in process.stdout:
         sys.stdout.write(f"[{name}] {line}")
         sys.stdout.flush()
+    ended[name] = time.monotonic()  # its output closed: the process is ending
 
 
 def main(args: list[str]) -> int:
@@ -31,13 +32,15 @@ def main(args: list[str]) -> int:
     runs = {name: subprocess.Popen([sys.executable, "-m", "pytest", "-m", marks, *args],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for name, marks in TIERS.items()}
-    readers = [threading.Thread(target=_stream, args=item) for item in runs.items()]
+    ended: dict[str, float] = {}
+    readers = [threading.Thread(target=_stream, args=(*item, ended)) for item in runs.items()]
     for reader in readers:
         reader.start()
     codes = {name: process.wait() for name, process in runs.items()}
     for reader in readers:
         reader.join()
-    print(f"tiers: {codes} in {time.monotonic() - started:.0f} s")
+    took = {name: f"{at - started:.0f} s" for name, at in ended.items()}
+    print(f"tiers: {codes} in {time.monotonic() - started:.0f} s (each: {took})")
     ran = [code for code in codes.values() if code != NO_TESTS]
     return max(ran) if ran else NO_TESTS
 
