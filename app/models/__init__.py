@@ -2,11 +2,12 @@
 lists (audiences) and their imports."""
 
 from app.models.audience import ImportRefusal, ListImport, MailingList, Member
+from app.models.bounce import Bounce
 from app.models.notification import Notification
 from app.models.suppression import Suppression
 from app.models.task import Delivery, Task
 from app.models.template import MailTemplate
 from app.models.user import User
 
-__all__ = ["Delivery", "ImportRefusal", "ListImport", "MailTemplate", "MailingList", "Member",
-           "Notification", "Suppression", "Task", "User"]
+__all__ = ["Bounce", "Delivery", "ImportRefusal", "ListImport", "MailTemplate", "MailingList",
+           "Member", "Notification", "Suppression", "Task", "User"]

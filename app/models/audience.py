@@ -98,6 +98,19 @@ class Member(db.Model):
             .execution_options(synchronize_session=False))
         return result.rowcount
 
+    @classmethod
+    def bounce(cls, owner: str, address: str) -> int:
+        """The address's mail comes back (a hard bounce, or soft ones past the limit): in
+        each of ``owner``'s lists an active member becomes ``bounced``; the caller commits.
+        How many members."""
+        lists = db.select(MailingList.id).where(MailingList.owner == owner)
+        result = db.session.execute(
+            db.update(cls).where(cls.list_id.in_(lists), cls.key == address.strip().lower(),
+                                 cls.status == ACTIVE)
+            .values(status=BOUNCED, updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+        return result.rowcount
+
 
 def sendable(list_id: int, owner: str) -> Any:
     """The members of a list a send may mail now: active, and not on the owner's

@@ -14,9 +14,12 @@ from app.models.task import PENDING, SUPPRESSED, Delivery
 from app.models.types import UTCDateTime, utcnow
 
 UNSUBSCRIBE, MANUAL = "unsubscribe", "manual"
-SOURCES = (UNSUBSCRIBE, MANUAL)
+# Mail that came back (app/bounces): the address does not take mail, or its owner reported
+# the mail as spam (a complaint: the recipient's own choice, like an unsubscribe).
+BOUNCE, COMPLAINT = "bounce", "complaint"
+SOURCES = (UNSUBSCRIBE, MANUAL, BOUNCE, COMPLAINT)
 # The recipient's own choice: the sender cannot take these off (only the recipient could).
-READ_ONLY_SOURCES = frozenset({UNSUBSCRIBE})
+READ_ONLY_SOURCES = frozenset({UNSUBSCRIBE, COMPLAINT})
 SUPPRESSED_ERROR = "수신 거부 목록에 있는 주소라 보내지 않았습니다."
 
 
@@ -28,7 +31,7 @@ class Suppression(db.Model):
     # The sending account (a username): each sender keeps a list of its own.
     owner: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(320))  # lower-cased
-    source: Mapped[str] = mapped_column(String(16))  # unsubscribe | manual
+    source: Mapped[str] = mapped_column(String(16))  # one of SOURCES
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
