@@ -69,12 +69,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.lists import bp as lists_bp
     from app.mail_templates import bp as mail_templates_bp
     from app.mail_ui import bp as mail_ui_bp
     from app.notifications import bp as notifications_bp
     from app.outbox import bp as outbox_bp
+    from app.settings import bp as settings_bp
     from app.suppressions import bp as suppressions_bp
     from app.tasks_ui import bp as tasks_bp
     from app.unsubscribe import bp as unsubscribe_bp
@@ -89,3 +91,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(suppressions_bp)
     app.register_blueprint(lists_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(settings_bp)

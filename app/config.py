@@ -54,6 +54,8 @@ def security(get: Any) -> dict[str, Any]:
         "RATELIMIT_PREVIEW": get("RATELIMIT_PREVIEW", "120 per minute"),
         "RATELIMIT_TEMPLATES": get("RATELIMIT_TEMPLATES", "60 per minute"),
         "RATELIMIT_IMPORT": get("RATELIMIT_IMPORT", "10 per minute;100 per day"),
+        # Every /api/v1 request, per token (a send also counts toward RATELIMIT_SEND).
+        "RATELIMIT_API": get("RATELIMIT_API", "300 per minute"),
         "PASSWORD_MIN_LENGTH": int(get("PASSWORD_MIN_LENGTH", "12")),
         # werkzeug's hash for new passwords (the tests use a fast one: never in production).
         "PASSWORD_HASH_METHOD": get("PASSWORD_HASH_METHOD", "scrypt"),
@@ -130,6 +132,11 @@ def worker(get: Any) -> dict[str, Any]:
         "SCHEDULER_LOCK_SECONDS": int(get("SCHEDULER_LOCK_SECONDS", "10")),
         "RECONCILE_INTERVAL_SECONDS": float(get("RECONCILE_INTERVAL_SECONDS", "2")),
         "TASK_MAX_RUNS": int(get("TASK_MAX_RUNS", "5")),
+        # Outgoing webhooks (app/webhooks_out): retried after each of these seconds; loopback
+        # and private addresses refused unless allowed (no requests into the own network).
+        "WEBHOOK_RETRY_INTERVALS": get("WEBHOOK_RETRY_INTERVALS", "10,60,300,1800,7200"),
+        "WEBHOOK_TIMEOUT_SECONDS": float(get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+        "WEBHOOK_ALLOW_PRIVATE": _bool(get("WEBHOOK_ALLOW_PRIVATE", "false")),
     }
 
 

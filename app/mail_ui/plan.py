@@ -104,12 +104,17 @@ def recipient_text(form: SendMailForm) -> tuple[str, str]:
     return uploaded, "recipient_file"
 
 
-def _template(form: SendMailForm, username: str) -> MailTemplate:
-    name = form.template_name.data or ""
+def template_named(name: str, username: str) -> MailTemplate:
+    """The template ``username`` sees by ``name``; FieldError on ``template_name`` if none
+    (the send form and the API read it the same way)."""
     template = MailTemplate.named(name, username)
     if template is None:
         raise FieldError("template_name", f"알 수 없는 템플릿입니다: {name[:50]}")
     return template
+
+
+def _template(form: SendMailForm, username: str) -> MailTemplate:
+    return template_named(form.template_name.data or "", username)
 
 
 def plan_send(form: SendMailForm, username: str) -> SendPlan:
@@ -132,13 +137,24 @@ def plan_send(form: SendMailForm, username: str) -> SendPlan:
 def plan_list_send(form: SendMailForm, username: str) -> SendPlan:
     """A send to one of the user's lists: alone (no typed recipients), with every field
     the template uses among the list's columns, and someone to mail."""
-    audience = db.session.scalar(db.select(MailingList).filter_by(
-        id=bounded_int(form.list_id.data or "", MAX_ID) or 0, owner=username))
-    if audience is None:
-        raise FieldError("list_id", "고른 목록을 찾을 수 없습니다.")
+    audience = owned_list(form.list_id.data or "", username)
     if recipient_text(form)[0]:
         raise FieldError("list_id", "목록에 보낼 때는 받는 사람 입력란과 CSV 파일을 비워 두세요.")
-    template = _template(form, username)
+    return list_plan(audience, _template(form, username))
+
+
+def owned_list(list_id: str, username: str) -> MailingList:
+    """The user's list ``list_id``; FieldError on ``list_id`` if it is not one of theirs."""
+    audience = db.session.scalar(db.select(MailingList).filter_by(
+        id=bounded_int(list_id, MAX_ID) or 0, owner=username))
+    if audience is None:
+        raise FieldError("list_id", "고른 목록을 찾을 수 없습니다.")
+    return audience
+
+
+def list_plan(audience: MailingList, template: MailTemplate) -> SendPlan:
+    """A send of ``template`` to ``audience``: every field the template uses among the
+    list's columns, and someone to mail (the form and the API check the same)."""
     missing = sorted(set(fields_used(template.snapshot())) - set(audience.columns or []))
     if missing:
         raise FieldError("list_id", f"템플릿이 쓰는 필드({', '.join(missing)})가 목록 "

@@ -1,6 +1,7 @@
 """The data: accounts, tasks with their deliveries, mail templates, notifications, saved
 lists (audiences) and their imports."""
 
+from app.models.api import ApiToken, IdempotencyKey, Webhook, WebhookDelivery
 from app.models.audience import ImportRefusal, ListImport, MailingList, Member
 from app.models.bounce import Bounce
 from app.models.notification import Notification
@@ -9,5 +10,6 @@ from app.models.task import Delivery, Task
 from app.models.template import MailTemplate
 from app.models.user import User
 
-__all__ = ["Bounce", "Delivery", "ImportRefusal", "ListImport", "MailTemplate", "MailingList",
-           "Member", "Notification", "Suppression", "Task", "User"]
+__all__ = ["ApiToken", "Bounce", "Delivery", "IdempotencyKey", "ImportRefusal", "ListImport",
+           "MailTemplate", "MailingList", "Member", "Notification", "Suppression", "Task", "User",
+           "Webhook", "WebhookDelivery"]

@@ -16,6 +16,7 @@ from app.models import Notification, Task
 from app.models.task import RESERVED, RUNNING
 from app.models.types import utcnow
 from app.tasks.patience import database_gone
+from app.webhooks_out.events import task_ended
 
 TASK_PROGRESS = "task_progress"
 TASK_RESERVE = "task_reserve"
@@ -96,6 +97,7 @@ def publish_task(task: Task) -> None:
     if task.reserved_at is not None:  # a send-now task never touches the reserve list
         _apply(task.username, TASK_RESERVE, task.id, reserve_entry(task) if reserved else None)
     db.session.commit()
+    task_ended(task)  # a send that has just finished: its webhooks (app/webhooks_out)
 
 
 def publish_task_id(task_id: int) -> Task | None:

@@ -12,6 +12,7 @@ from app.mail.unsubscribe import read_token
 from app.models import Member, Suppression, User
 from app.models.suppression import READ_ONLY_SOURCES, UNSUBSCRIBE
 from app.unsubscribe import bp
+from app.webhooks_out.events import unsubscribed
 
 
 def _token_or_404(token: str) -> tuple[str, str]:
@@ -51,6 +52,7 @@ def unsubscribe(token: str) -> str:
     already = already_unsubscribed(owner, address)
     if not already:
         Suppression.add(owner, [address], UNSUBSCRIBE)
+        unsubscribed(owner, address)  # the sender's webhooks (app/webhooks_out)
     # In the sender's saved lists the address stays, unsubscribed: an import never brings
     # it back (done even when the suppression was there before, from another path).
     Member.unsubscribe(owner, address)

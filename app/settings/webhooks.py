@@ -1,0 +1,68 @@
+"""``/settings/webhooks``: the URLs that hear of the user's events, each with its signing
+secret (shown once) and the log of its last deliveries."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.models import Webhook, WebhookDelivery
+from app.settings import bp
+from app.webhooks_out import EVENTS
+from app.webhooks_out.signing import new_secret
+from app.webhooks_out.targets import TargetRefused, check_url
+
+LOG_SHOWN = 10  # deliveries shown per hook
+MAX_HOOKS = 20
+
+
+def _log(hook: Webhook) -> list[WebhookDelivery]:
+    return list(db.session.scalars(
+        db.select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
+        .order_by(WebhookDelivery.id.desc()).limit(LOG_SHOWN)))
+
+
+def _page(secret: str | None = None, url: str = "", chosen: tuple[str, ...] = EVENTS,
+          problem: str | None = None, status: int = 200) -> tuple[str, int]:
+    hooks = Webhook.of_user(current_user.username)
+    return render_template("settings/webhooks.html", hooks=[(h, _log(h)) for h in hooks],
+                           events=EVENTS, secret=secret, url=url, chosen=chosen,
+                           problem=problem), status
+
+
+@bp.get("/webhooks")
+def webhooks() -> tuple[str, int]:
+    """The user's hooks with their delivery logs, and the form for a new one."""
+    return _page()
+
+
+@bp.post("/webhooks")
+def create_webhook() -> tuple[str, int]:
+    """Add a hook for ``url`` and the checked ``events``; its secret is shown this once."""
+    url = (request.form.get("url") or "").strip()
+    chosen = tuple(e for e in EVENTS if e in request.form.getlist("events"))
+    try:
+        url = check_url(url, bool(current_app.config["WEBHOOK_ALLOW_PRIVATE"]))
+        if not chosen:
+            raise TargetRefused("받을 이벤트를 하나 이상 고르세요.")
+        if len(Webhook.of_user(current_user.username)) >= MAX_HOOKS:
+            raise TargetRefused(f"웹훅은 {MAX_HOOKS}개까지 둘 수 있습니다.")
+    except TargetRefused as exc:
+        return _page(url=url[:2048], chosen=chosen, problem=str(exc), status=422)
+    secret = new_secret()
+    db.session.add(Webhook(username=current_user.username, url=url, events=list(chosen),
+                           secret=secret))
+    db.session.commit()
+    return _page(secret=secret)
+
+
+@bp.post("/webhooks/<id:hook_id>/delete")
+def delete_webhook(hook_id: int) -> Response:
+    """Remove one of the user's hooks and its log (another user's: 404)."""
+    hook = Webhook.owned_or_404(hook_id, current_user.username)
+    db.session.delete(hook)
+    db.session.commit()
+    flash(f"웹훅 {hook.url}을(를) 지웠습니다.", "success")
+    return redirect(url_for("settings.webhooks"))
