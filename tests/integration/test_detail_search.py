@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.flows import ended, post_send, tasks, wait_for_task
+from tests.support.flows import ended, outcomes, post_send, tasks, wait_for_task
 
 pytestmark = pytest.mark.usefixtures("smtp_sink")  # each test mails the sink
-
-
-def listed(html: str) -> dict[str, str]:
-    return dict(re.findall(r'data-recipient="([^"]+)" data-outcome="([^"]+)"', html))
 
 
 def test_search_after_a_real_send(app: Flask, signed_in: FlaskClient, smtp_sink: Any,
@@ -31,15 +26,15 @@ def test_search_after_a_real_send(app: Flask, signed_in: FlaskClient, smtp_sink:
     [row] = tasks(app)
     wait_for_task(app, row.id, ended, what="the send")
 
-    refused = listed(signed_in.get(f"/tasks/{row.id}?outcome=refused").get_data(as_text=True))
+    refused = outcomes(signed_in.get(f"/tasks/{row.id}?outcome=refused").get_data(as_text=True))
     assert refused == {"r1@example.com": "refused", "r10@example.com": "refused"}
     found = signed_in.get(f"/tasks/{row.id}?q=R1&outcome=delivered").get_data(as_text=True)
-    assert listed(found) == {"r11@example.com": "delivered"}
+    assert outcomes(found) == {"r11@example.com": "delivered"}
     answer = signed_in.get(f"/tasks/{row.id}/recipients.json?q=r1").get_json()
     assert [r["recipient"] for r in answer["recipients"]] == [
         "r1@example.com", "r10@example.com", "r11@example.com"]
     pending = signed_in.get(f"/tasks/{row.id}?outcome=pending").get_data(as_text=True)
-    assert listed(pending) == {} and 'id="recipients-none"' in pending
+    assert outcomes(pending) == {} and 'id="recipients-none"' in pending
 
     response = signed_in.get(f"/tasks/{row.id}/recipients.csv")
     assert response.is_streamed and response.data.startswith(b"\xef\xbb\xbf")

@@ -24,16 +24,13 @@ from tests.support.flows import (
     csrf_token,
     ended,
     flashes,
+    outcomes,
     post_send,
     tasks,
     wait_for_task,
 )
 
 pytestmark = pytest.mark.usefixtures("smtp_sink")  # each test mails the sink
-
-
-def outcomes(html: str) -> dict[str, str]:
-    return dict(re.findall(r'data-recipient="([^"]+)" data-outcome="([^"]+)"', html))
 
 
 def test_refused_recipients_are_shown_and_resent_once(app: Flask, signed_in: FlaskClient,

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import Suppression
 from tests.support.dkim_keys import DOMAIN, SELECTOR, published
 from tests.support.flows import ended, flashes, post_send, tasks, wait_for_task
+from tests.support.flows import outcomes as outcomes_in
 
 EVERYONE = ["kim@example.com", "lee@example.com", "park@example.com"]
 
@@ -42,8 +43,7 @@ def link_of(received: Any) -> str:
 
 
 def outcomes(client: FlaskClient, task_id: int) -> dict[str, str]:
-    html = client.get(f"/tasks/{task_id}").get_data(as_text=True)
-    return dict(re.findall(r'data-recipient="([^"]+)" data-outcome="([^"]+)"', html))
+    return outcomes_in(client.get(f"/tasks/{task_id}").get_data(as_text=True))
 
 
 def suppressed(app: Flask) -> list[str]:

@@ -99,6 +99,11 @@ def delivery_fields(app: Flask, task_id: int) -> dict[str, Any]:
                                        .where(Delivery.task_id == task_id)).all())
 
 
+def outcomes(html: str) -> dict[str, str]:
+    """Each recipient on a task page and its ``data-outcome``."""
+    return dict(re.findall(r'data-recipient="([^"]+)" data-outcome="([^"]+)"', html))
+
+
 def tasks(app: Flask) -> list[Task]:
     with app.app_context():
         rows = list(db.session.scalars(db.select(Task).order_by(Task.id)))
