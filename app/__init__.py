@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.bounces import bp as bounces_bp
     from app.lists import bp as lists_bp
     from app.mail_templates import bp as mail_templates_bp
     from app.mail_ui import bp as mail_ui_bp
@@ -91,5 +92,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(suppressions_bp)
     app.register_blueprint(lists_bp)
+    app.register_blueprint(bounces_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(settings_bp)

@@ -79,6 +79,33 @@ def deliverability(get: Any, instance_path: str) -> dict[str, Any]:
     }
 
 
+def bounces(get: Any) -> dict[str, Any]:
+    """Mail that comes back (README "Bounces"); unset values turn each way in off."""
+    return {
+        # VERP: each message's MAIL FROM becomes bounces+<token>@domain of this address.
+        "MAIL_BOUNCE_ADDRESS": get("MAIL_BOUNCE_ADDRESS", ""),
+        "BOUNCE_SMTP_HOST": get("BOUNCE_SMTP_HOST", "0.0.0.0"),
+        "BOUNCE_SMTP_PORT": int(get("BOUNCE_SMTP_PORT", "0")),  # 0: no receiver
+        "BOUNCE_SMTP_MAX_BYTES": int(get("BOUNCE_SMTP_MAX_BYTES", str(1024 * 1024))),
+        "BOUNCE_SMTP_MAX_CONNECTIONS": int(get("BOUNCE_SMTP_MAX_CONNECTIONS", "20")),
+        "BOUNCE_IMAP_URL": get("BOUNCE_IMAP_URL", ""),  # imaps://user:password@host/INBOX
+        "BOUNCE_IMAP_FOLDER": get("BOUNCE_IMAP_FOLDER", "Mailroom-unmatched"),
+        "BOUNCE_IMAP_INTERVAL_SECONDS": float(get("BOUNCE_IMAP_INTERVAL_SECONDS", "60")),
+        "BOUNCE_SOFT_LIMIT": int(get("BOUNCE_SOFT_LIMIT", "3")),
+        "BOUNCE_RAW_MAX_BYTES": int(get("BOUNCE_RAW_MAX_BYTES", str(64 * 1024))),
+        # Webhooks (POST /webhooks/bounces/<provider>): a provider without its secret is off.
+        "BOUNCE_WEBHOOK_SECRET": get("BOUNCE_WEBHOOK_SECRET", ""),
+        "BOUNCE_POSTMARK_USERNAME": get("BOUNCE_POSTMARK_USERNAME", ""),
+        "BOUNCE_POSTMARK_PASSWORD": get("BOUNCE_POSTMARK_PASSWORD", ""),
+        "BOUNCE_SNS_TOPIC_ARNS": _list(get("BOUNCE_SNS_TOPIC_ARNS", "")),
+        # Where an SNS signing certificate may come from: Amazon's own SNS hosts only.
+        "BOUNCE_SNS_CERT_URL_PATTERN": get(
+            "BOUNCE_SNS_CERT_URL_PATTERN",
+            r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[A-Za-z0-9._/-]+\.pem$"),
+        "RATELIMIT_BOUNCE_WEBHOOK": get("RATELIMIT_BOUNCE_WEBHOOK", "600 per minute"),
+    }
+
+
 def database_url(url: str) -> str:
     """Point plain PostgreSQL URLs at the psycopg 3 driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
@@ -175,6 +202,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "NOTIFICATION_POLL_SECONDS": float(get("NOTIFICATION_POLL_SECONDS", "2")),
         "OUTBOX_DIR": get("OUTBOX_DIR") or None,
         **deliverability(get, instance_path),
+        **bounces(get),
         "BOOTSTRAP_SERVE_LOCAL": True,
         # JSON kept as written (Hangul, not \\uXXXX escapes): a list's search reads fields.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": json_text},

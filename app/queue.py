@@ -27,9 +27,11 @@ SERIALIZER = JSONSerializer
 SEND_MAIL = "app.mail.jobs.send_mail"  # a send's job (TaskService names it, never imports it)
 # A list import's job (app/lists/jobs.py).
 IMPORT_MEMBERS = "app.lists.jobs.import_members"
+# A returned message handed over by the bounce receiver (app/bounces/jobs.py).
+HANDLE_BOUNCE = "app.bounces.jobs.handle_bounce"
 # One try of one outgoing webhook delivery (app/webhooks_out/jobs.py).
 WEBHOOK_DELIVERY = "app.webhooks_out.jobs.deliver"
-JOB_FUNCTIONS = (SEND_MAIL, IMPORT_MEMBERS, WEBHOOK_DELIVERY)
+JOB_FUNCTIONS = (SEND_MAIL, IMPORT_MEMBERS, HANDLE_BOUNCE, WEBHOOK_DELIVERY)
 # A job's meta flag: run it in the worker's own process instead of a forked work horse.
 INLINE = "inline"
 

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import DBAPIError
 
+from app.bounces.verp import envelope_sender
 from app.extensions import after_bulk_write, db
 from app.mail.claims import Outgoing
 from app.mail.pool import run_connections
@@ -136,8 +137,9 @@ class Composer:
     template that runs away would otherwise hold the worker for each recipient)."""
 
     def __init__(self, template: dict[str, Any], owner: str, sender: str,
-                 blank: dict[str, str] | None = None) -> None:
+                 blank: dict[str, str] | None = None, task_id: int | None = None) -> None:
         self.template, self.owner, self.sender = template, owner, sender
+        self.task_id = task_id  # names each message's VERP envelope (MAIL_BOUNCE_ADDRESS)
         # A list's columns a member has no value for (imported before the column was)
         self.blank = blank or {}
         self.key = template_key(template)
@@ -169,7 +171,10 @@ class Composer:
         if isinstance(mail, TemplateProblem):
             return str(mail)
         try:
-            return build_message(mail, self.sender, item.recipient, item.message_id, headers)
+            envelope = (envelope_sender(current_app.config, self.task_id, item.delivery_id)
+                        if self.task_id is not None else None)
+            return build_message(mail, self.sender, item.recipient, item.message_id, headers,
+                                 envelope)
         except ValueError as exc:  # an address our SMTP path cannot carry
             return str(exc)
 
@@ -199,7 +204,8 @@ def send_mail(run: Run, legacy_template: str | None = None,
     total, pending = sum(counts.values()), counts.get(PENDING, 0)
     if pending:
         composer = Composer(task_template(task_id, legacy_template or "welcome", owner),
-                            owner, app.config["MAIL_DEFAULT_SENDER"], list_blanks(task_id))
+                            owner, app.config["MAIL_DEFAULT_SENDER"], list_blanks(task_id),
+                            task_id)
         transient = _send(app, run, total, pending, composer)
         if transient and Delivery.count(task_id, PENDING):  # none left: no wait for a retry
             raise TransientError(transient[0])

@@ -8,12 +8,14 @@ import sys
 
 from app.worker.lifeline import die_with_parent
 
+BOUNCE_ROLES = ("bounces", "imap")
+
 
 def main(argv: list[str]) -> int:
     """Run one worker or the scheduler in this process, inside the app."""
     role = argv[1] if len(argv) > 1 else ""
-    if role not in ("work", "scheduler"):
-        print("usage: python -m app.worker work|scheduler", file=sys.stderr)
+    if role not in ("work", "scheduler", *BOUNCE_ROLES):
+        print("usage: python -m app.worker work|scheduler|bounces|imap", file=sys.stderr)
         return 2
     parent = os.environ.get("MAILROOM_SUPERVISOR_PID")
     if parent:
@@ -23,6 +25,10 @@ def main(argv: list[str]) -> int:
     from app.queue import queues
 
     app = create_app()
+    if role in BOUNCE_ROLES:  # the bounce receiver or the mailbox poller (app/bounces)
+        from app.bounces.service import serve
+
+        return serve(role, app)
     if role == "scheduler":
         from app.worker.scheduler import SchedulerLoop
 

@@ -93,13 +93,15 @@ def supervise_in_thread(child: Child, tick: float = 0.5) -> threading.Thread:
 
 
 class Supervisor:
-    """The children of ``python worker.py``: ``WORKER_PROCESSES`` workers and a scheduler."""
+    """The children of ``python worker.py``: ``WORKER_PROCESSES`` workers and a scheduler,
+    and ``roles`` (the bounce receiver, the mailbox poller) when they are configured."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, roles: tuple[str, ...] = ()) -> None:
         python = sys.executable
         self.children = [Child(f"worker-{i + 1}", [python, "-m", "app.worker", "work"])
                          for i in range(workers)]
         self.children.append(Child("scheduler", [python, "-m", "app.worker", "scheduler"]))
+        self.children.extend(Child(role, [python, "-m", "app.worker", role]) for role in roles)
         self._stop = False
 
     def request_stop(self, signum: int = 0, frame: Any = None) -> None:
@@ -132,4 +134,7 @@ def main() -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Read the configuration once here, so a bad one fails loudly before any child starts.
     app = create_app()
-    return Supervisor(int(app.config["WORKER_PROCESSES"])).run()
+    roles = tuple(role for role, setting in (("bounces", "BOUNCE_SMTP_PORT"),
+                                             ("imap", "BOUNCE_IMAP_URL"))
+                  if app.config.get(setting))
+    return Supervisor(int(app.config["WORKER_PROCESSES"]), roles).run()

@@ -1,0 +1,96 @@
+"""Bounces end to end with real parts: a real ``python worker.py`` runs the SMTP bounce
+receiver beside its worker; the sink accepts every address and, a moment later, mails a
+Postfix DSN for one of them to that message's VERP envelope sender; the task's page then
+shows the address ``bounced`` with the server's diagnostic, the suppression list has it
+(source ``bounce``), and the next send skips it (``suppressed``)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.devstack import start_smtp_sink
+from app.extensions import db
+from app.models import Bounce, Suppression
+from tests.support import free_port, wait_until
+from tests.support.bounces import BouncingHandler
+from tests.support.flows import ended, post_send, tasks, wait_for_task
+from tests.support.flows import outcomes as outcomes_in
+
+GONE = "gone@example.org"
+REPLY = "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown"
+
+
+@pytest.fixture
+def bounce_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def smtp_sink(bounce_port: int) -> Iterator[Any]:
+    """The sink of this module: it bounces GONE to the receiver on ``bounce_port``."""
+    handler = BouncingHandler(bounce={GONE: ("5.1.1", REPLY)},
+                              receiver=("127.0.0.1", bounce_port))
+    controller = start_smtp_sink(handler)
+    controller.handler = handler
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], smtp_sink: Any, bounce_port: int) -> dict[str, Any]:
+    app_config.update(MAIL_BOUNCE_ADDRESS="bounces@bounce.example.com",
+                      BOUNCE_SMTP_HOST="127.0.0.1", BOUNCE_SMTP_PORT=bounce_port)
+    return app_config
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def page_outcomes(client: FlaskClient, task_id: int) -> dict[str, str]:
+    return outcomes_in(client.get(f"/tasks/{task_id}").get_data(as_text=True))
+
+
+def test_a_dsn_marks_the_recipient_bounced_and_the_next_send_skips_it(
+        app: Flask, signed_in: FlaskClient, smtp_sink: Any, start_worker: Any,
+        bounce_port: int) -> None:
+    start_worker()
+    wait_until(lambda: listening(bounce_port), 20, "the bounce receiver to listen")
+    post_send(signed_in, f"ok@example.com,{GONE}")
+    first = wait_for_task(app, tasks(app)[0].id, ended, what="the first send")
+    assert first.delivered_count + first.bounced_count == 2
+    # Each message went with its own VERP envelope sender; From stayed the sender.
+    envelopes = {m.rcpt_tos[0]: m.envelope_from for m in smtp_sink.handler.messages}
+    assert all(e.startswith("bounces+") and e.endswith("@bounce.example.com")
+               for e in envelopes.values())
+    assert envelopes["ok@example.com"] != envelopes[GONE]
+    assert all("bounces+" not in str(m.message["From"]) for m in smtp_sink.handler.messages)
+
+    wait_until(lambda: page_outcomes(signed_in, first.id).get(GONE) == "bounced", 30,
+               "the DSN to mark the recipient bounced")
+    html = signed_in.get(f"/tasks/{first.id}").get_data(as_text=True)
+    assert page_outcomes(signed_in, first.id)["ok@example.com"] == "delivered"
+    assert "User unknown" in html  # the server's diagnostic, as the reason
+    assert smtp_sink.handler.errors == []
+    with app.app_context():
+        entry = db.session.scalar(db.select(Suppression).filter_by(address=GONE))
+        assert entry is not None and entry.source == "bounce"
+        bounce = db.session.scalar(db.select(Bounce).filter_by(address=GONE))
+        assert bounce.kind == "hard" and bounce.via == "smtp" and "multipart/report" in bounce.raw
+    assert GONE in signed_in.get("/bounces").get_data(as_text=True)
+
+    post_send(signed_in, f"ok@example.com,{GONE}")
+    second = wait_for_task(app, tasks(app)[-1].id, ended, what="the second send")
+    assert page_outcomes(signed_in, second.id) == {"ok@example.com": "delivered",
+                                                   GONE: "suppressed"}
+    assert smtp_sink.handler.recipients().count(GONE) == 1
