@@ -76,7 +76,6 @@ def _problem(problem: Problem) -> Response:
     return problem_response(problem)
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     """Werkzeug's errors (a 404 of ``get_or_404``, Flask-Limiter's 429) as problems."""
     code = error.code or 500
@@ -88,3 +87,9 @@ def _http_error(error: HTTPException) -> Response:
         detail = f"요청 한도를 넘었습니다({detail}). 잠시 후 다시 시도하세요."
     headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
     return problem_response(Problem(slug, detail, headers))
+
+
+# By code: Flask looks for a handler of the code (the blueprint's, then the app's HTML
+# pages) before one of the class, so a class handler alone would lose to the app's 429 page.
+for _code in BY_STATUS:
+    bp.register_error_handler(_code, _http_error)
