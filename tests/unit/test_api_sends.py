@@ -80,8 +80,8 @@ def test_refusals_are_422_problems_and_make_nothing(app: Flask, api: Any, redis_
 
 def test_reservation_with_an_offset(api: Any) -> None:
     client, auth = api
-    response = client.post("/api/v1/sends", json={**ONE, "send_at": "2099-01-01T09:00:00.2+09:00"},
-                           headers=auth)
+    response = client.post("/api/v1/sends", headers=auth,
+                           json={**ONE, "send_at": "2099-01-01T09:00:00.2+09:00"})
     assert response.status_code in (201, 422)  # past the window in the far future: 422
     near = client.post("/api/v1/sends", headers=auth, json={
         **ONE, "send_at": _in_minutes(10, "+09:00")})
@@ -100,7 +100,8 @@ def _in_minutes(minutes: int, offset: str) -> str:
 def test_not_json_is_415(api: Any) -> None:
     client, auth = api
     response = client.post("/api/v1/sends", data="template=welcome", headers=auth)
-    assert response.status_code == 415 and response.json["type"] == PROBLEM + "unsupported-media-type"
+    assert response.status_code == 415
+    assert response.json["type"] == PROBLEM + "unsupported-media-type"
 
 
 def test_quota_is_a_429_problem(app: Flask, api: Any) -> None:
