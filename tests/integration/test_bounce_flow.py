@@ -2,7 +2,8 @@
 receiver beside its worker; the sink accepts every address and, a moment later, mails a
 Postfix DSN for one of them to that message's VERP envelope sender; the task's page then
 shows the address ``bounced`` with the server's diagnostic, the suppression list has it
-(source ``bounce``), and the next send skips it (``suppressed``)."""
+(source ``bounce``), and the next send skips it (``suppressed``), as does a resend of
+an earlier send's failed recipients."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from app.extensions import db
 from app.models import Bounce, Suppression
 from tests.support import free_port, wait_until
 from tests.support.bounces import BouncingHandler
-from tests.support.flows import ended, post_send, tasks, wait_for_task
+from tests.support.flows import csrf_token, ended, post_send, tasks, wait_for_task
 from tests.support.flows import outcomes as outcomes_in
 
 GONE = "gone@example.org"
@@ -66,8 +67,13 @@ def test_a_dsn_marks_the_recipient_bounced_and_the_next_send_skips_it(
         bounce_port: int) -> None:
     start_worker()
     wait_until(lambda: listening(bounce_port), 20, "the bounce receiver to listen")
+    smtp_sink.handler.refuse = {GONE}  # an earlier send: refused then (550 at RCPT)
+    post_send(signed_in, GONE)
+    earlier = wait_for_task(app, tasks(app)[0].id, ended, what="the earlier send")
+    assert earlier.failed_count == 1
+    smtp_sink.handler.refuse = set()
     post_send(signed_in, f"ok@example.com,{GONE}")
-    first = wait_for_task(app, tasks(app)[0].id, ended, what="the first send")
+    first = wait_for_task(app, tasks(app)[-1].id, ended, what="the first send")
     assert first.delivered_count + first.bounced_count == 2
     # Each message went with its own VERP envelope sender; From stayed the sender.
     envelopes = {m.rcpt_tos[0]: m.envelope_from for m in smtp_sink.handler.messages}
@@ -93,4 +99,10 @@ def test_a_dsn_marks_the_recipient_bounced_and_the_next_send_skips_it(
     second = wait_for_task(app, tasks(app)[-1].id, ended, what="the second send")
     assert page_outcomes(signed_in, second.id) == {"ok@example.com": "delivered",
                                                    GONE: "suppressed"}
+    # A resend of the earlier send's failed recipients skips it too: suppressed since.
+    signed_in.post(f"/tasks/{earlier.id}/resend", data={
+        "which": "failed", "csrf_token": csrf_token(signed_in, f"/tasks/{earlier.id}")})
+    resend = wait_for_task(app, tasks(app)[-1].id, ended, what="the resend")
+    assert resend.resent_from == earlier.id
+    assert page_outcomes(signed_in, resend.id) == {GONE: "suppressed"}
     assert smtp_sink.handler.recipients().count(GONE) == 1
