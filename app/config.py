@@ -90,6 +90,7 @@ def bounces(get: Any) -> dict[str, Any]:
         "BOUNCE_SMTP_MAX_CONNECTIONS": int(get("BOUNCE_SMTP_MAX_CONNECTIONS", "20")),
         "BOUNCE_IMAP_URL": get("BOUNCE_IMAP_URL", ""),  # imaps://user:password@host/INBOX
         "BOUNCE_IMAP_FOLDER": get("BOUNCE_IMAP_FOLDER", "Mailroom-unmatched"),
+        "BOUNCE_IMAP_CA_FILE": get("BOUNCE_IMAP_CA_FILE") or None,  # else the system's CAs
         "BOUNCE_IMAP_INTERVAL_SECONDS": float(get("BOUNCE_IMAP_INTERVAL_SECONDS", "60")),
         "BOUNCE_SOFT_LIMIT": int(get("BOUNCE_SOFT_LIMIT", "3")),
         "BOUNCE_RAW_MAX_BYTES": int(get("BOUNCE_RAW_MAX_BYTES", str(64 * 1024))),
