@@ -19,7 +19,8 @@ from app.models.task import DELIVERED, NOT_BUILT, REFUSED, SUPPRESSED, UNKNOWN
 WIDTH, HEIGHT = 600, 120
 BINS = 24
 # The outcome split, in the order it is drawn; ``not_built`` is a refusal of our own.
-SPLIT_ORDER = ("delivered", "refused", NOT_BUILT, "unknown", "suppressed", "pending")
+SPLIT_ORDER = ("delivered", "bounced", "refused", NOT_BUILT, "unknown", "suppressed",
+               "pending")
 # What a bar of the timeline stacks, bottom first.
 STACK = ("delivered", "refused", "unknown")
 
@@ -204,7 +205,7 @@ def running_counts(task: Task) -> dict[str, int]:
         Delivery.reason_kind == NOT_BUILT)) or 0
     counts = {"delivered": task.delivered_count, "refused": task.failed_count - not_built,
               NOT_BUILT: not_built, "unknown": task.unknown_count,
-              "suppressed": rows.get(SUPPRESSED, 0)}
+              "suppressed": rows.get(SUPPRESSED, 0), "bounced": task.bounced_count}
     counts["pending"] = max(0, task.recipient_count - sum(counts.values()))
     return {kind: n for kind, n in counts.items() if n > 0}
 

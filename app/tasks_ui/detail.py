@@ -16,6 +16,7 @@ from app.extensions import db
 from app.filters import to_short_local
 from app.models import Delivery, Task
 from app.models.task import (
+    BOUNCED,
     DELIVERED,
     NOT_BUILT,
     PENDING,
@@ -37,7 +38,7 @@ WHICH = {"failed": REFUSED, "unknown": UNKNOWN}
 # The search's outcomes (SPEC's data-outcome) and the statuses each stands for.
 OUTCOME_STATUSES = {"delivered": (DELIVERED,), "refused": (REFUSED,),
                     "pending": (PENDING, SENDING), "unknown": (UNKNOWN,),
-                    "suppressed": (SUPPRESSED,)}
+                    "suppressed": (SUPPRESSED,), "bounced": (BOUNCED,)}
 MAX_QUERY = 200  # characters of a search kept
 TIMELINE_LATER = "보내기가 끝나면 시간에 따른 전송을 그립니다."
 

@@ -94,6 +94,12 @@ def test_a_dsn_marks_the_recipient_bounced_and_the_next_send_skips_it(
         bounce = db.session.scalar(db.select(Bounce).filter_by(address=GONE))
         assert bounce.kind == "hard" and bounce.via == "smtp" and "multipart/report" in bounce.raw
     assert GONE in signed_in.get("/bounces").get_data(as_text=True)
+    assert 'id="task-bounced">1<' in html  # the task's counts include the bounce
+    assert "반송 1" in signed_in.get("/tasks").get_data(as_text=True)  # and the history's
+    assert page_outcomes(signed_in, first.id) == {GONE: "bounced", "ok@example.com":
+                                                  "delivered"}
+    searched = signed_in.get(f"/tasks/{first.id}?outcome=bounced").get_data(as_text=True)
+    assert outcomes_in(searched) == {GONE: "bounced"}
 
     post_send(signed_in, f"ok@example.com,{GONE}")
     second = wait_for_task(app, tasks(app)[-1].id, ended, what="the second send")
