@@ -114,3 +114,21 @@ def test_events_a_hook_did_not_ask_for_are_not_sent(app: Flask, signed_in: Flask
     with app.app_context():
         publish_task(db.session.get(Task, task_id))
         assert db.session.scalar(db.select(db.func.count()).select_from(WebhookDelivery)) == 0
+
+
+def test_the_readme_check_verifies_our_signature() -> None:
+    """The ten lines of Python the README gives receivers agree with the signer."""
+    from pathlib import Path
+
+    from tests.support import ROOT
+
+    readme = (Path(ROOT) / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(import hashlib, hmac, time\n.*?)```", readme, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 10
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 (our own README)
+    body = b'{"type":"send.finished"}'
+    header = signature("whsec_readme", int(time.time()), body)
+    assert scope["verified"]("whsec_readme", header, body)
+    assert not scope["verified"]("whsec_other", header, body)
+    assert not scope["verified"]("whsec_readme", header, body + b"x")
