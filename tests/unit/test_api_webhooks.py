@@ -132,3 +132,18 @@ def test_the_readme_check_verifies_our_signature() -> None:
     assert scope["verified"]("whsec_readme", header, body)
     assert not scope["verified"]("whsec_other", header, body)
     assert not scope["verified"]("whsec_readme", header, body + b"x")
+
+
+def test_an_unsubscribe_is_an_event(app: Flask, signed_in: FlaskClient) -> None:
+    from app.mail.unsubscribe import make_token
+
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    _add_hook(signed_in, "http://127.0.0.1:9/hook", ("recipient.unsubscribed",))
+    with app.app_context():
+        token = make_token("alice", "reader@example.com")
+    for _ in range(2):  # the second click finds it done: no second event
+        assert app.test_client().post(f"/unsubscribe/{token}").status_code == 200
+    with app.app_context():
+        rows = list(db.session.scalars(db.select(WebhookDelivery)))
+    assert [(r.event, r.payload["data"]) for r in rows] == [
+        ("recipient.unsubscribed", {"email": "reader@example.com"})]
