@@ -90,24 +90,28 @@ class Member(db.Model):
         """The address left ``owner``'s mail: in each of the owner's lists it is
         ``unsubscribed`` (it stays, so a later import does not bring it back); the caller
         commits. How many members."""
-        lists = db.select(MailingList.id).where(MailingList.owner == owner)
-        result = db.session.execute(
-            db.update(cls).where(cls.list_id.in_(lists), cls.key == address.strip().lower(),
-                                 cls.status == ACTIVE)
-            .values(status=UNSUBSCRIBED, updated_at=utcnow())
-            .execution_options(synchronize_session=False))
-        return result.rowcount
+        return cls._restatus(owner, address, ACTIVE, UNSUBSCRIBED)
 
     @classmethod
     def bounce(cls, owner: str, address: str) -> int:
         """The address's mail comes back (a hard bounce, or soft ones past the limit): in
         each of ``owner``'s lists an active member becomes ``bounced``; the caller commits.
         How many members."""
+        return cls._restatus(owner, address, ACTIVE, BOUNCED)
+
+    @classmethod
+    def unbounce(cls, owner: str, address: str) -> int:
+        """The sender lifted the address's bounce suppression: in ``owner``'s lists its
+        bounced members are active again; the caller commits. How many members."""
+        return cls._restatus(owner, address, BOUNCED, ACTIVE)
+
+    @classmethod
+    def _restatus(cls, owner: str, address: str, was: str, becomes: str) -> int:
         lists = db.select(MailingList.id).where(MailingList.owner == owner)
         result = db.session.execute(
             db.update(cls).where(cls.list_id.in_(lists), cls.key == address.strip().lower(),
-                                 cls.status == ACTIVE)
-            .values(status=BOUNCED, updated_at=utcnow())
+                                 cls.status == was)
+            .values(status=becomes, updated_at=utcnow())
             .execution_options(synchronize_session=False))
         return result.rowcount
 

@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.mail.recipients import parse_recipients
-from app.models import Suppression
-from app.models.suppression import MANUAL
+from app.models import Member, Suppression
+from app.models.suppression import BOUNCE, MANUAL
 from app.suppressions import bp
 from app.views import page_number
 
@@ -55,10 +55,13 @@ def delete(entry_id: int) -> Response:
     """Take one address off the user's list (another user's entry: 404); a recipient's own
     unsubscribe stays: only the recipient may ask for mail again."""
     entry = Suppression.owned_or_404(entry_id, current_user.username)
-    address = entry.address
+    address, source = entry.address, entry.source
     if not entry.sender_may_remove:
         flash(f"{address}은(는) 수신자가 직접 수신을 거부한 주소라 목록에서 뺄 수 없습니다. "
               "수신자만 다시 받겠다고 할 수 있습니다.", "danger")
     elif Suppression.remove(current_user.username, address):
+        if source == BOUNCE:  # lifted: the saved lists' bounced member is active again
+            Member.unbounce(current_user.username, address)
+            db.session.commit()
         flash(f"{address}을(를) 수신 거부 목록에서 뺐습니다.", "success")
     return redirect(url_for("suppressions.index"))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from app.bounces.handle import NotYet, handle_message
 from app.bounces.verp import envelope_sender, make_token, read_token
@@ -17,7 +18,7 @@ from app.extensions import db
 from app.models import Bounce, Delivery, MailingList, Member, Suppression, Task
 from app.models.types import utcnow
 from tests.support.bounces import postfix_dsn
-from tests.support.flows import account
+from tests.support.flows import account, csrf_token
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bounces"
 ADDRESS = "gone@example.org"
@@ -154,3 +155,20 @@ def test_a_bounce_that_overtakes_its_delivery_waits(app: Flask) -> None:
         with pytest.raises(NotYet):
             handle_message(raw, "smtp", [verp])
         assert db.session.scalar(db.select(db.func.count()).select_from(Bounce)) == 0
+
+
+def test_the_sender_lifts_a_bounce_suppression(app: Flask, signed_in: FlaskClient) -> None:
+    ids = sent(app)
+    with app.app_context():
+        db.session.add(MailingList(id=7, owner="alice", name="news", columns=[]))
+        db.session.add(Member(list_id=7, address=ADDRESS, key=ADDRESS))
+        db.session.commit()
+        handle_message(*dsn(app, ids)[:1], "smtp", [envelope_sender(app.config, *ids)])
+        assert db.session.scalar(db.select(Member.status)) == "bounced"
+    entry = suppression(app)
+    assert entry is not None and "반송" in signed_in.get("/suppressions").get_data(as_text=True)
+    signed_in.post(f"/suppressions/{entry.id}/delete",
+                   data={"csrf_token": csrf_token(signed_in, "/suppressions")})
+    assert suppression(app) is None
+    with app.app_context():
+        assert db.session.scalar(db.select(Member.status)) == "active"
