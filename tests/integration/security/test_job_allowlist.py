@@ -32,7 +32,7 @@ def as_worker_reads(job: Job, redis_conn: Redis, extra: Any = ()) -> Job:
 
 def test_only_mailroom_jobs_are_allowed_by_default() -> None:
     assert JOB_FUNCTIONS == ("app.mail.jobs.send_mail", "app.lists.jobs.import_members",
-                             "app.webhooks_out.jobs.deliver")
+                             "app.bounces.jobs.handle_bounce", "app.webhooks_out.jobs.deliver")
     assert allowlisted_job_class().allowed == frozenset(JOB_FUNCTIONS)
     extended = allowlisted_job_class("tests.jobs.smoke_write, tests.jobs.fails,")
     assert extended.allowed == {*JOB_FUNCTIONS, "tests.jobs.smoke_write", "tests.jobs.fails"}
