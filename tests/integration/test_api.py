@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import Webhook, WebhookDelivery
+from app.models import Webhook
 from tests.support import wait_until
-from tests.support.api import http_json
+from tests.support.api import delivery_in, http_json
 from tests.support.flows import account, wait_for_task
 from tests.support.live import Browser, live_app  # noqa: F401 (the fixture)
 from tests.support.receiver import receiver
@@ -58,7 +58,7 @@ def test_token_send_over_http(app: Flask, live_app: Any, start_worker: Any,  # n
         _webhook_on_loopback(app, alice, hooked.url)
         task = _send_and_deliver(app, sends, secret, smtp_sink)
         # the hook that got in anyway is stopped at the socket: loopback is not public
-        row = wait_until(lambda: _failed_delivery(app), 30, "the refused delivery")
+        row = wait_until(lambda: delivery_in(app, "failed"), 30, "the refused delivery")
         assert "127.0.0.1" in (row.last_response or "") and hooked.hits == []
 
     # over the daily quota (3): 429; a time without an offset: 422; then the rate limit
@@ -117,12 +117,3 @@ def _send_and_deliver(app: Flask, sends: str, secret: str, smtp_sink: Any) -> di
     status, shown, _ = http_json("GET", task["links"]["self"], secret)
     assert status == 200 and shown["counts"]["delivered"] == 1
     return task
-
-
-def _failed_delivery(app: Flask) -> WebhookDelivery | None:
-    with app.app_context():
-        row = db.session.scalar(db.select(WebhookDelivery))
-        if row is not None and row.status == "failed":
-            db.session.expunge(row)
-            return row
-    return None

@@ -13,11 +13,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db
-from app.models import WebhookDelivery
 from app.webhooks_out.signing import verify
 from tests.support import wait_until
-from tests.support.api import bearer, make_token
+from tests.support.api import bearer, delivery_in, make_token
 from tests.support.flows import csrf_token, wait_for_task
 from tests.support.receiver import receiver
 
@@ -54,16 +52,7 @@ def test_signed_send_finished_on_the_third_try(app: Flask, signed_in: FlaskClien
     assert event["type"] == "send.finished" and event["data"]["task"]["id"] == sent.json["id"]
     assert event["data"]["task"]["counts"]["delivered"] == 1
     assert len({hit.body for hit in hooked.hits}) == 1  # the same event each time
-    row = wait_until(lambda: _delivered(app), 10, "the log's last answer")
+    row = wait_until(lambda: delivery_in(app, "delivered"), 10, "the log's last answer")
     assert (row.attempts, row.last_status_code) == (3, 200)
     page = signed_in.get("/settings/webhooks").get_data(as_text=True)
     assert 'data-status="delivered"' in page
-
-
-def _delivered(app: Flask) -> WebhookDelivery | None:
-    with app.app_context():
-        row = db.session.scalar(db.select(WebhookDelivery))
-        if row is not None and row.status == "delivered":
-            db.session.expunge(row)
-            return row
-    return None

@@ -43,3 +43,16 @@ def http_json(method: str, url: str, token: str | None = None, body: Any = None,
             return response.status, json.loads(response.read() or b"{}"), response.headers
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}"), exc.headers
+
+
+def delivery_in(app: Any, status: str) -> Any:
+    """The first webhook delivery once it is in ``status`` (detached), else None."""
+    from app.extensions import db
+    from app.models import WebhookDelivery
+
+    with app.app_context():
+        row = db.session.scalar(db.select(WebhookDelivery).order_by(WebhookDelivery.id))
+        if row is not None and row.status == status:
+            db.session.expunge(row)
+            return row
+    return None
