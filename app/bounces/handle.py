@@ -30,6 +30,8 @@ from app.models.task import BOUNCED, DELIVERED, PENDING, SENDING, UNKNOWN
 
 OUR_MESSAGE_ID = re.compile(r"<mailroom\.(\d+)\.[0-9a-f]{16}@", re.IGNORECASE)
 BOUNCEABLE = (DELIVERED, UNKNOWN)
+TARGET_COLUMNS = (Delivery.id, Delivery.task_id, Task.username, Delivery.recipient,
+                  Delivery.status)
 IGNORED, DUPLICATE = "ignored", "duplicate"
 
 
@@ -46,6 +48,7 @@ class Target:
     owner: str
     recipient: str
     how: str  # verp | message-id | address
+    status: str = ""  # the delivery's, as it was read
 
 
 @dataclass
@@ -107,10 +110,9 @@ def _by_verp(addresses: list[str]) -> Target | None:
     if found is None:
         return None
     row = db.session.execute(
-        db.select(Delivery.id, Delivery.task_id, Delivery.recipient, Task.username)
-        .join(Task, Task.id == Delivery.task_id)
+        db.select(*TARGET_COLUMNS).join(Task, Task.id == Delivery.task_id)
         .where(Delivery.id == found[1], Delivery.task_id == found[0])).first()
-    return Target(row.id, row.task_id, row.username, row.recipient, "verp") if row else None
+    return Target(*row[:4], "verp", row.status) if row else None
 
 
 def _by_message_id(message_ids: list[str], address: str) -> Target | None:
@@ -134,18 +136,16 @@ def _by_address(address: str) -> Target | None:
 
 def _delivery_to(address: str, *where: Any) -> Target | None:
     row = db.session.execute(
-        db.select(Delivery.id, Delivery.task_id, Delivery.recipient, Task.username)
-        .join(Task, Task.id == Delivery.task_id)
+        db.select(*TARGET_COLUMNS).join(Task, Task.id == Delivery.task_id)
         .where(db.func.lower(Delivery.recipient) == address.lower(), *where)
         .order_by(Delivery.id.desc()).limit(1)).first()
-    return Target(row.id, row.task_id, row.username, row.recipient, "") if row else None
+    return Target(*row[:4], "", row.status) if row else None
 
 
 def _act(failure: Failure, target: Target, via: str, raw: bytes, note: str) -> None:
-    """Keep the bounce and mark the delivery in one commit; then the suppression list and
-    the owner's lists."""
-    status = db.session.scalar(db.select(Delivery.status).where(
-        Delivery.id == target.delivery_id))
+    """Keep the bounce, mark the delivery and the owner's list members in one commit; then
+    the suppression list (its own commit: it knows the read-only sources)."""
+    status = target.status
     if status in (PENDING, SENDING):
         db.session.rollback()
         raise NotYet(f"delivery {target.delivery_id} is still {status}")
@@ -157,15 +157,12 @@ def _act(failure: Failure, target: Target, via: str, raw: bytes, note: str) -> N
         return
     if failure.kind in (HARD, SOFT) and status in BOUNCEABLE:
         _mark_bounced(target, status, failure.diagnostic)
+    complaint = failure.kind == COMPLAINT
+    if effect == "suppressed":
+        (Member.unsubscribe if complaint else Member.bounce)(target.owner, address)
     db.session.commit()
     if effect == "suppressed":
-        source = COMPLAINT_SOURCE if failure.kind == COMPLAINT else BOUNCE
-        Suppression.add(target.owner, [address], source)
-        if failure.kind == COMPLAINT:
-            Member.unsubscribe(target.owner, address)
-        else:
-            Member.bounce(target.owner, address)
-        db.session.commit()
+        Suppression.add(target.owner, [address], COMPLAINT_SOURCE if complaint else BOUNCE)
 
 
 def _effect(failure: Failure, target: Target) -> str:

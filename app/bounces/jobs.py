@@ -23,7 +23,8 @@ def hand_over(app: Flask, raw: bytes, via: str, rcpts: list[str]) -> str:
     job = queues(app)["default"].enqueue(
         HANDLE_BOUNCE, base64.b64encode(raw).decode("ascii"), via, rcpts,
         job_id=f"bounce-{uuid.uuid4().hex}", meta={INLINE: True},  # small: no fork
-        retry=retry_after(RETRY_SECONDS), result_ttl=300, failure_ttl=7 * 86400,
+        # Its result is in the database (the bounces table): RQ keeps none, fewer writes.
+        retry=retry_after(RETRY_SECONDS), result_ttl=0, failure_ttl=7 * 86400,
         job_timeout=60)
     return job.id
 

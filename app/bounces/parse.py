@@ -9,6 +9,7 @@ status is 4.x.x, or 5.2.2 (mailbox full), is soft; a delay warning is no bounce 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -18,6 +19,9 @@ from email.policy import compat32
 from email.utils import getaddresses, parseaddr
 
 from flufl.bounce import all_failures
+
+# flufl.bounce says at INFO each detector it runs, for every message: not worth a log line.
+logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
 
 HARD, SOFT, COMPLAINT = "hard", "soft", "complaint"
 SOFT_STATUSES = ("5.2.2",)  # mailbox full: permanent in form, temporary in fact

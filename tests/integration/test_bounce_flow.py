@@ -7,7 +7,6 @@ an earlier send's failed recipients."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from app.devstack import start_smtp_sink
 from app.extensions import db
 from app.models import Bounce, Suppression
 from tests.support import free_port, wait_until
-from tests.support.bounces import BouncingHandler
+from tests.support.bounces import BouncingHandler, listening
 from tests.support.flows import csrf_token, ended, post_send, tasks, wait_for_task
 from tests.support.flows import outcomes as outcomes_in
 
@@ -48,14 +47,6 @@ def app_config(app_config: dict[str, Any], smtp_sink: Any, bounce_port: int) -> 
     app_config.update(MAIL_BOUNCE_ADDRESS="bounces@bounce.example.com",
                       BOUNCE_SMTP_HOST="127.0.0.1", BOUNCE_SMTP_PORT=bounce_port)
     return app_config
-
-
-def listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def page_outcomes(client: FlaskClient, task_id: int) -> dict[str, str]:

@@ -6,6 +6,7 @@ relay does when the next hop refuses), and the deliveries the handler tests act 
 from __future__ import annotations
 
 import smtplib
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,15 @@ from typing import Any
 from tests.support.sink import RecordingHandler
 
 HOST = "mx1.relay.test"
+
+
+def listening(port: int, host: str = "127.0.0.1") -> bool:
+    """True once something accepts connections on ``port`` (the bounce receiver)."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def postfix_dsn(verp: str, recipient: str, status: str = "5.1.1",
