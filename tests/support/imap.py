@@ -1,16 +1,26 @@
 """A small IMAP4rev1 server on loopback, speaking what imaplib and imap-tools use: LOGIN,
 SELECT, LIST, CREATE, UID SEARCH, UID FETCH (the whole message as a literal), UID MOVE, UID
-COPY, UID STORE +FLAGS, EXPUNGE, NOOP, LOGOUT. Folders of (uid, flags, bytes) in memory;
-a test puts messages in and reads what is left where."""
+COPY, UID STORE +FLAGS, EXPUNGE, NOOP, LOGOUT, in plain text or TLS (``self_signed`` makes
+its certificate). Folders of (uid, flags, bytes) in memory; a test puts messages in and
+reads what is left where."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 import socketserver
+import ssl
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.support import free_port
 
@@ -154,15 +164,51 @@ class _Session(socketserver.StreamRequestHandler):
         return "OK MOVE completed"
 
 
-class FakeImap:
-    """``with FakeImap("user", "pw") as imap:`` — ``imap.port``, ``imap.boxes``."""
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files: (certificate, key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "imap.pem", directory / "imap.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
 
-    def __init__(self, user: str, password: str) -> None:
+
+class _Server(socketserver.ThreadingTCPServer):
+    """Each connection in TLS from its first byte when ``tls`` is given (imaps)."""
+
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> Any:
+        sock, address = super().get_request()
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True)
+        return sock, address
+
+
+class FakeImap:
+    """``with FakeImap("user", "pw") as imap:`` — ``imap.port``, ``imap.boxes``; given
+    ``tls`` (a certificate and key, ``self_signed``), it speaks imaps."""
+
+    def __init__(self, user: str, password: str, tls: tuple[Path, Path] | None = None
+                 ) -> None:
         self.boxes = Mailboxes(user, password)
         self.port = free_port()
         session = type("Session", (_Session,), {"boxes": self.boxes})
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), session)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", self.port), session)
+        if tls is not None:
+            self.server.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.server.tls.load_cert_chain(*tls)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeImap:

@@ -15,7 +15,8 @@ RQ_ALLOWED = ("app/queue.py", "app/tasks/service.py", "app/worker/", "app/admin/
 # View modules: what a blueprint serves. None of them may import the job functions.
 VIEW_PACKAGES = ("app/mail_ui/", "app/tasks_ui/", "app/auth/", "app/admin/",
                  "app/mail_templates/", "app/outbox/", "app/unsubscribe/", "app/suppressions/",
-                 "app/notifications/", "app/lists/routes.py", "app/views.py")
+                 "app/notifications/", "app/lists/routes.py", "app/views.py",
+                 "app/bounces/routes.py", "app/bounces/webhooks.py")
 
 
 def _modules():
