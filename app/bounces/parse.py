@@ -65,17 +65,26 @@ def parse(raw: bytes, rcpts: list[str] | tuple[str, ...] = ()) -> Parsed:
     if report is not None:
         _read_arf(message, report, parsed)
         return parsed
-    statuses = _dsn_fields(message)
-    temporary, permanent = all_failures(message)
-    for address in sorted(a.decode("ascii", "replace").lower() for a in permanent):
+    try:
+        statuses = _dsn_fields(message)
+        temporary, permanent = all_failures(message)
+    except Exception as exc:  # a malformed message must not stop the mailbox or the queue
+        parsed.detector = f"unreadable ({type(exc).__name__}: {exc})"[:200]
+        return parsed
+    for address in _addresses(permanent):
         status, diagnostic = statuses.get(address, ("", ""))
         soft = status.startswith("4.") or status in SOFT_STATUSES
         parsed.failures.append(Failure(address, SOFT if soft else HARD,
                                        diagnostic or _diagnostic_in_text(message)))
-    parsed.delayed = sorted(a.decode("ascii", "replace").lower() for a in temporary)
+    parsed.delayed = _addresses(temporary)
     if parsed.failures or parsed.delayed:
         parsed.detector = "dsn" if statuses else "flufl.bounce"
     return parsed
+
+
+def _addresses(found: frozenset[bytes]) -> list[str]:
+    """flufl.bounce's addresses as text, those that are no address (empty) left out."""
+    return sorted({a.decode("ascii", "replace").lower() for a in found if b"@" in a})
 
 
 def _header_addresses(message: Message) -> list[str]:

@@ -48,3 +48,12 @@ def test_a_message_that_is_no_bounce_finds_nothing() -> None:
     parsed = parse(raw)
     assert parsed.failures == [] and parsed.detector == "none"
     assert "no failed address" in parsed.note()
+
+
+def test_a_malformed_report_names_no_address_that_is_not_one() -> None:
+    raw = (b"To: bounces+1-2-abcdefghijklmnop@mail.example.com\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+           b"Final-Recipient: rfc822; =?bad?=\r\nAction: failed\r\nStatus: 5.1.1\r\n--b--\r\n")
+    parsed = parse(raw)
+    assert parsed.failures == [] and "no failed address" in parsed.note()
