@@ -95,13 +95,13 @@ def read_ses(config: Mapping[str, Any], body: bytes, fetch: Any = None) -> tuple
     message = _json(body)
     if not isinstance(message, dict):
         raise Refused("not an SNS message")
+    if message.get("TopicArn") not in (config.get("BOUNCE_SNS_TOPIC_ARNS") or []):
+        raise Refused("not a topic of ours")  # before any certificate is fetched for it
     try:
         sns.verify(message, config["BOUNCE_SNS_CERT_URL_PATTERN"],
                    **({"fetch": fetch} if fetch else {}))
     except sns.SignatureError as exc:
         raise Refused(str(exc)) from exc
-    if message.get("TopicArn") not in (config.get("BOUNCE_SNS_TOPIC_ARNS") or []):
-        raise Refused("not a topic of ours")
     if message.get("Type") == "SubscriptionConfirmation":
         return "confirm", str(message.get("SubscribeURL", ""))
     if message.get("Type") != "Notification":
