@@ -102,3 +102,50 @@ def test_every_call_counts_toward_the_api_limit(app: Flask, api: Any) -> None:
     app.config["RATELIMIT_API"] = "3 per minute"
     codes = [client.get("/api/v1/sends", headers=auth).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def _dead_key(app: Flask, task_id: int | None) -> None:
+    """A key left by a request that died (minutes ago, unanswered), maybe after its task."""
+    from app.api.idempotency import body_hash
+    from app.models import ApiToken
+
+    with app.app_context():
+        token_id = db.session.scalar(db.select(ApiToken.id).order_by(ApiToken.id))
+        db.session.add(IdempotencyKey(token_id=token_id, key="k", request_hash=body_hash(ONE),
+                                      task_id=task_id,
+                                      created_at=utcnow() - timedelta(minutes=4)))
+        db.session.commit()
+
+
+def test_a_key_whose_request_died_before_its_task_is_taken_over(app: Flask, api: Any) -> None:
+    client, auth = api
+    _dead_key(app, None)
+    response = client.post("/api/v1/sends", json=ONE, headers={**auth, "Idempotency-Key": "k"})
+    assert response.status_code == 201 and response.headers["Idempotent-Replayed"] == "false"
+    assert [t.id for t in tasks(app)] == [response.json["id"]]
+
+
+def test_a_key_whose_request_died_after_its_task_answers_with_it(app: Flask, api: Any) -> None:
+    client, auth = api
+    made = client.post("/api/v1/sends", json=ONE, headers=auth).json["id"]
+    _dead_key(app, made)
+    response = client.post("/api/v1/sends", json=ONE, headers={**auth, "Idempotency-Key": "k"})
+    assert response.status_code == 201 and response.headers["Idempotent-Replayed"] == "true"
+    assert response.json["id"] == made and len(tasks(app)) == 1
+
+
+def test_the_task_is_written_on_its_key_with_the_task(app: Flask, api: Any) -> None:
+    """The link is in the task's own transaction: no window where a task exists that its
+    key does not name."""
+    from flask import g
+
+    from app.api.idempotency import HOLDING
+    from app.tasks.service import Mailing, TaskService
+
+    _dead_key(app, None)
+    with app.test_request_context():
+        key_id = db.session.scalar(db.select(IdempotencyKey.id))
+        setattr(g, HOLDING, key_id)
+        task = TaskService("alice").send(Mailing.named("welcome", "alice", ["a@example.com"]))
+        linked = db.session.scalar(db.select(IdempotencyKey.task_id))
+    assert linked == task.id
