@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from app.api import bp
@@ -93,3 +93,22 @@ def _http_error(error: HTTPException) -> Response:
 # pages) before one of the class, so a class handler alone would lose to the app's 429 page.
 for _code in BY_STATUS:
     bp.register_error_handler(_code, _http_error)
+
+
+@bp.before_app_request
+def _unrouted() -> Response | None:
+    """A path under /api/v1 that no route takes (or not with this method) answers a
+    problem too: the blueprint's handlers never see a request that matched none of it."""
+    error = request.routing_exception
+    prefix = bp.url_prefix or "/api/v1"
+    if error is None or not (request.path + "/").startswith(prefix + "/"):
+        return None
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return problem_response(Problem("method-not-allowed", f"{request.method}은(는) 이 "
+                                        f"주소에서 쓸 수 없습니다(허용: {allowed}).",
+                                        {"Allow": allowed}))
+    if isinstance(error, HTTPException) and error.code == 404:
+        return problem_response(Problem("not-found", f"API에 {request.path[:100]} 주소는 "
+                                        "없습니다. /api/v1/openapi.json을 보세요."))
+    return None

@@ -187,3 +187,15 @@ def test_english_titles_when_asked(api: Any) -> None:
     response = client.get("/api/v1/sends/999", headers={**auth, "Accept-Language": "en"})
     assert response.json["title"] == "Not found"
     assert client.get("/api/v1/sends/999", headers=auth).json["title"] == "찾을 수 없습니다"
+
+
+def test_unknown_paths_and_methods_are_problems_too(api: Any) -> None:
+    client, auth = api
+    missing = client.get("/api/v1/nothing-here", headers=auth)
+    assert missing.status_code == 404 and missing.json["type"] == PROBLEM + "not-found"
+    wrong = client.delete("/api/v1/sends", headers=auth)
+    assert wrong.status_code == 405 and wrong.json["type"] == PROBLEM + "method-not-allowed"
+    assert set(wrong.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    posted = client.post("/api/v1/nothing-here", json={}, headers=auth)  # no CSRF asked
+    assert posted.status_code == 404 and posted.mimetype == "application/problem+json"
+    assert client.get("/no-such-page").mimetype == "text/html"  # the rest of the site as before
