@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Webhook, WebhookDelivery
 from app.settings import bp
 from app.webhooks_out import EVENTS
+from app.webhooks_out.jobs import enqueue
 from app.webhooks_out.signing import new_secret
 from app.webhooks_out.targets import TargetRefused, check_url
 
@@ -65,4 +66,20 @@ def delete_webhook(hook_id: int) -> Response:
     db.session.delete(hook)
     db.session.commit()
     flash(f"웹훅 {hook.url}을(를) 지웠습니다.", "success")
+    return redirect(url_for("settings.webhooks"))
+
+
+@bp.post("/webhooks/<id:hook_id>/deliveries/<id:delivery_id>/retry")
+def retry_delivery(hook_id: int, delivery_id: int) -> Response:
+    """Try a failed delivery of one of the user's hooks again (it keeps its tries so far)."""
+    hook = Webhook.owned_or_404(hook_id, current_user.username)
+    delivery = db.one_or_404(db.select(WebhookDelivery).filter_by(id=delivery_id,
+                                                                  webhook_id=hook.id))
+    if delivery.status != "failed":
+        flash("실패한 전달만 다시 보낼 수 있습니다.", "warning")
+    else:
+        delivery.status = "pending"
+        db.session.commit()
+        enqueue(delivery.id)
+        flash(f"{delivery.event} 전달을 다시 보냅니다.", "success")
     return redirect(url_for("settings.webhooks"))

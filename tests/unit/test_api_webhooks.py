@@ -147,3 +147,27 @@ def test_an_unsubscribe_is_an_event(app: Flask, signed_in: FlaskClient) -> None:
         rows = list(db.session.scalars(db.select(WebhookDelivery)))
     assert [(r.event, r.payload["data"]) for r in rows] == [
         ("recipient.unsubscribed", {"email": "reader@example.com"})]
+
+
+def test_a_failed_delivery_can_be_sent_again(app: Flask, signed_in: FlaskClient,
+                                             redis_conn: Redis) -> None:
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    _add_hook(signed_in, "http://127.0.0.1:9/hook")
+    with app.app_context():
+        hook = db.session.scalar(db.select(Webhook))
+        row = WebhookDelivery(webhook_id=hook.id, event="send.finished", event_key="x",
+                              payload={}, status="failed", attempts=6, last_status_code=500)
+        db.session.add(row)
+        db.session.commit()
+        hook_id, row_id = hook.id, row.id
+    page = signed_in.get("/settings/webhooks").get_data(as_text=True)
+    path = f"/settings/webhooks/{hook_id}/deliveries/{row_id}/retry"
+    assert path in page
+    token = csrf_token(signed_in, "/settings/webhooks")
+    assert signed_in.post(path, data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.get(WebhookDelivery, row_id).status == "pending"
+    assert redis_conn.exists(f"rq:job:webhook-{row_id}")
+    # not queued twice while it waits
+    signed_in.post(path, data={"csrf_token": token})
+    assert len(redis_conn.lrange("rq:queue:high", 0, -1)) == 1
