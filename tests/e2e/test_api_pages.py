@@ -28,7 +28,7 @@ def _seed(app: Flask) -> None:
                        events=["send.finished", "send.failed"], secret="whsec_seed")
         db.session.add(hook)
         db.session.flush()
-        for n, (status, code) in enumerate((("retrying", 500), ("delivered", 200))):
+        for n, (status, code) in enumerate((("failed", 500), ("delivered", 200))):
             db.session.add(WebhookDelivery(webhook_id=hook.id, event="send.finished",
                                            event_key=f"e{n}", payload={}, status=status,
                                            attempts=n + 1, last_status_code=code,
@@ -53,5 +53,6 @@ def test_token_and_webhook_pages(size: str, page: Any, live_server: str, app: Fl
     expect(page.locator("#tokens")).to_contain_text("주문 알림")
     page.goto(live_server + "/settings/webhooks")
     expect(page.locator(".webhook-log [data-status=delivered]")).to_have_count(1)
+    expect(page.get_by_role("button", name="send.finished 전달 다시 보내기")).to_be_visible()
     found += violations(page)
     assert found == [], report(found)
