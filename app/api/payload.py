@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 
 from app.api.problems import Problem
+from app.mail.recipients import _CELL_CONTROL as CONTROL  # the CSV reader's rule, once
 from app.mail.recipients import RecipientList, check_row, header_columns
 from app.mail.render import fields_used
 from app.mail_ui.plan import FieldError, SendPlan, list_plan, owned_list, template_named
@@ -50,6 +51,9 @@ def send_at(raw: Any) -> datetime | None:
 def _cell(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"필드 '{name[:50]}'의 값은 문자열이나 숫자여야 합니다.")
+    if CONTROL.search(str(value)) or CONTROL.search(name):
+        raise ValueError(f"필드 '{name[:50]}'에 줄바꿈이나 제어 문자(탭 제외)를 넣을 수 "
+                         "없습니다.")
     return str(value)
 
 
