@@ -6,6 +6,8 @@
    (the baseline), through the Flask test client on SQLite.
 3. Reservation lateness (bench/reservation_latency.py).
 4. Throughput of the send path (bench/throughput.py).
+5. Saved lists (bench/lists.py).
+6. Bounces through the SMTP receiver (bench/bounces.py).
 """
 
 from __future__ import annotations
@@ -101,3 +103,5 @@ if __name__ == "__main__":
     print("5. saved lists: an import and a send of N members (bench/lists.py --rows 100000 for\n"
           "   the figures in docs/BENCHMARKS.md)")
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "lists.py")], check=True)
+    print("6. bounces: DSNs accepted and handled per second by the SMTP bounce receiver")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bounces.py")], check=True)
