@@ -28,25 +28,43 @@ def _json(schema: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
 
 
-def _responses(answers: dict[int, str], problems: Iterable[int]) -> dict[str, Any]:
-    out: dict[str, Any] = {str(code): {"description": schema, "content": _json(schema)}
+ANSWER_HEADERS = {  # what some answers carry besides their body
+    "Idempotent-Replayed": {"description": "true when this is the first answer again",
+                            "schema": {"enum": ["true", "false"]}},
+    "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}},
+}
+PROBLEM_HEADERS = {401: ("WWW-Authenticate",), 429: ("Retry-After",), 409: ("Retry-After",)}
+
+
+def _headers(names: Iterable[str]) -> dict[str, Any]:
+    return {"headers": {name: ANSWER_HEADERS[name] for name in names}} if names else {}
+
+
+def _responses(answers: dict[int, str], problems: Iterable[int],
+               answer_headers: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {str(code): {"description": schema, "content": _json(schema),
+                                       **_headers(tuple(answer_headers))}
                            for code, schema in answers.items()}
     for code in problems:
         out[str(code)] = {"description": PROBLEM_WORDS[code], "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **_headers(PROBLEM_HEADERS.get(code, ()))}
     return out
 
 
 def doc(method: str, summary: str, body: str | None, answers: dict[int, str], *,
         problems: Iterable[int] = (), query: Iterable[str] = (),
-        headers: Iterable[str] = (), public: bool = False) -> Callable[[F], F]:
+        headers: tuple[str, ...] = (), public: bool = False) -> Callable[[F], F]:
     """Declare the OpenAPI operation of the view below (for ``method`` of its route)."""
     def mark(view: F) -> F:
         operation: dict[str, Any] = {
             "operationId": view.__name__, "summary": summary,
             "description": (view.__doc__ or "").strip(),
             "parameters": [QUERY[name] for name in (*query, *headers)],
-            "responses": _responses(answers, problems)}
+            "responses": _responses(answers, problems,
+                                    ("Idempotent-Replayed",) if "Idempotency-Key" in headers
+                                    else ())}
         if body:
             operation["requestBody"] = {"required": True, "content": _json(body)}
         if public:
