@@ -26,7 +26,7 @@ PROBLEM = "urn:mailroom:problem:"
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp_sink: Any) -> dict[str, Any]:
-    app_config.update(QUOTA_RECIPIENTS_PER_DAY=3, RATELIMIT_SEND="4 per minute",
+    app_config.update(QUOTA_RECIPIENTS_PER_DAY=3, RATELIMIT_SEND="4 per hour",
                       WEBHOOK_RETRY_INTERVALS="")
     return app_config
 
@@ -70,7 +70,7 @@ def test_token_send_over_http(app: Flask, live_app: Any, start_worker: Any,  # n
         "send_at": "2030-01-01T09:00:00"})
     assert (status, problem["type"], problem["field"]) == (422, PROBLEM + "invalid-request",
                                                            "send_at")
-    http_json("POST", sends, secret, {})  # the 4th send of the minute (a 422)
+    http_json("POST", sends, secret, {})  # the 4th send of the hour (a 422)
     status, problem, headers = http_json("POST", sends, secret, {})
     assert (status, problem["type"]) == (429, PROBLEM + "rate-limited"), problem
     assert headers["Content-Type"] == "application/problem+json" and headers["Retry-After"]

@@ -93,14 +93,14 @@ def test_racing_and_retried_requests_make_one_task(app: Flask, live_app: Any  # 
     _post_and_cut(live.port, secret, "cut-1")
     postgres = engine.dialect.name == "postgresql"
     if postgres:
-        wait_until(lambda: _key_taken(app, "cut-1"), 10, "the first request's key")
+        wait_until(lambda: _key_taken(app, "cut-1"), 20, "the first request's key")
         since = _now(app)
     retried: list[Any] = []
     retry = threading.Thread(target=lambda: retried.append(
         http_json("POST", url, secret, BODY, {"Idempotency-Key": "cut-1"})))
     retry.start()
     if postgres:  # the retry is in, reading the first request's unfinished key
-        wait_until(lambda: _retry_reads_the_key(app, since), 10, "the retry waiting")
+        wait_until(lambda: _retry_reads_the_key(app, since), 20, "the retry waiting")
     holder.commit()  # the first request goes on and finishes; the retry gets its answer
     holder.close()
     engine.dispose()
