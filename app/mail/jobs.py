@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from app.bounces.verp import envelope_sender
 from app.extensions import after_bulk_write, db
 from app.mail.claims import Outgoing
-from app.mail.pool import run_connections
+from app.mail.pool import DB_PATIENCE, run_connections
 from app.mail.rate import SendRate
 from app.mail.recipients import display
 from app.mail.render import (
@@ -48,7 +48,7 @@ from app.tasks.decorators import (
     TransientError,
     background_task,
 )
-from app.tasks.patience import database_gone
+from app.tasks.patience import database_gone, patiently
 from app.tasks.quota import QuotaExceeded, charge_at_start
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def send_mail(run: Run, legacy_template: str | None = None,
         composer = Composer(task_template(task_id, legacy_template or "welcome", owner),
                             owner, app.config["MAIL_DEFAULT_SENDER"], list_blanks(task_id),
                             task_id)
-        transient = _send(app, run, total, pending, composer)
+        transient = _send_all(app, run, total, pending, composer)
         if transient and Delivery.count(task_id, PENDING):  # none left: no wait for a retry
             raise TransientError(transient[0])
     return _outcome(task_id, total)
@@ -220,6 +220,23 @@ def _take_and_charge(task_id: int) -> None:
     charge_at_start(task_id)
     db.session.commit()
     after_bulk_write("deliveries", taken)
+
+
+def _send_all(app: Flask, run: Run, total: int, pending: int,
+              composer: Composer) -> list[str]:
+    """Send until nothing is pending; the transient failures met. A claim whose commit
+    went through while its answer was lost (the database went away mid-commit) left rows
+    ``sending`` that no connection holds: once the connections end, they are settled from
+    the ledger (never begun: back to pending) and sent in the same run."""
+    while True:
+        transient = _send(app, run, total, pending, composer)
+        left = patiently(lambda: inflight.settle_claims(queues(app).connection, run.task_id),
+                         DB_PATIENCE, f"task {run.task_id}: claims left")
+        pending = Delivery.count(run.task_id, PENDING) if left else 0
+        if transient or not pending:
+            return transient
+        log.warning("task %s: %d claim(s) no connection held went back to pending",
+                    run.task_id, left)
 
 
 def _send(app: Flask, run: Run, total: int, pending: int, composer: Composer) -> list[str]:
