@@ -3,12 +3,15 @@ secret (shown once) and the log of its last deliveries."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
+from app.models.types import utcnow
 from app.settings import bp
 from app.webhooks_out import EVENTS
 from app.webhooks_out.jobs import enqueue
@@ -16,7 +19,17 @@ from app.webhooks_out.signing import new_secret
 from app.webhooks_out.targets import TargetRefused, check_url
 
 LOG_SHOWN = 10  # deliveries shown per hook
+STUCK = timedelta(minutes=10)
 MAX_HOOKS = 20
+
+
+def retryable(delivery: WebhookDelivery) -> bool:
+    """A delivery that gave up, or one never tried for ``STUCK`` (its job was never queued:
+    Redis was away when the event came). Deliveries are at least once either way."""
+    if delivery.status == "failed":
+        return True
+    return (delivery.status == "pending" and delivery.attempts == 0
+            and utcnow() - delivery.created_at > STUCK)
 
 
 def _log(hook: Webhook) -> list[WebhookDelivery]:
@@ -30,7 +43,7 @@ def _page(secret: str | None = None, url: str = "", chosen: tuple[str, ...] = EV
     hooks = Webhook.of_user(current_user.username)
     return render_template("settings/webhooks.html", hooks=[(h, _log(h)) for h in hooks],
                            events=EVENTS, secret=secret, url=url, chosen=chosen,
-                           problem=problem), status
+                           problem=problem, retryable=retryable), status
 
 
 @bp.get("/webhooks")
@@ -71,12 +84,13 @@ def delete_webhook(hook_id: int) -> Response:
 
 @bp.post("/webhooks/<id:hook_id>/deliveries/<id:delivery_id>/retry")
 def retry_delivery(hook_id: int, delivery_id: int) -> Response:
-    """Try a failed delivery of one of the user's hooks again (it keeps its tries so far)."""
+    """Try a failed (or stuck) delivery of one of the user's hooks again (it keeps its tries
+    so far)."""
     hook = Webhook.owned_or_404(hook_id, current_user.username)
     delivery = db.one_or_404(db.select(WebhookDelivery).filter_by(id=delivery_id,
                                                                   webhook_id=hook.id))
-    if delivery.status != "failed":
-        flash("실패한 전달만 다시 보낼 수 있습니다.", "warning")
+    if not retryable(delivery):
+        flash("실패했거나 오래 대기 중인 전달만 다시 보낼 수 있습니다.", "warning")
     else:
         delivery.status = "pending"
         db.session.commit()

@@ -171,3 +171,19 @@ def test_a_failed_delivery_can_be_sent_again(app: Flask, signed_in: FlaskClient,
     # not queued twice while it waits
     signed_in.post(path, data={"csrf_token": token})
     assert len(redis_conn.lrange("rq:queue:high", 0, -1)) == 1
+
+
+def test_only_failed_or_stuck_deliveries_are_sent_again() -> None:
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+    from app.settings.webhooks import retryable
+
+    def row(status: str, attempts: int, minutes: int) -> WebhookDelivery:
+        return WebhookDelivery(status=status, attempts=attempts,
+                               created_at=utcnow() - timedelta(minutes=minutes))
+
+    assert retryable(row("failed", 6, 0))
+    assert retryable(row("pending", 0, 11))  # never queued (Redis was away)
+    assert not retryable(row("pending", 0, 1))  # its job may still be waiting
+    assert not retryable(row("retrying", 2, 30)) and not retryable(row("delivered", 1, 30))
