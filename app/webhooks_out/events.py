@@ -5,6 +5,7 @@ each. A user without hooks costs one indexed SELECT when a task ends."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -18,6 +19,7 @@ from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
 DELIVERY_QUEUE = "high"  # short jobs: never behind a long send
+KEEP_LOG = timedelta(days=30)  # deliveries older than this leave the log
 
 
 def _moment(value: Any) -> str | None:
@@ -54,6 +56,9 @@ def emit(username: str, event: str, key: str, data: dict[str, Any]) -> list[int]
     if not hooks:
         return []
     made = [i for i in (_insert(hook, event, key, data) for hook in hooks) if i is not None]
+    db.session.execute(db.delete(WebhookDelivery).where(  # the log keeps KEEP_LOG
+        WebhookDelivery.webhook_id.in_([hook.id for hook in hooks]),
+        WebhookDelivery.created_at < utcnow() - KEEP_LOG))
     db.session.commit()
     from app.webhooks_out.jobs import enqueue
 

@@ -187,3 +187,23 @@ def test_only_failed_or_stuck_deliveries_are_sent_again() -> None:
     assert retryable(row("pending", 0, 11))  # never queued (Redis was away)
     assert not retryable(row("pending", 0, 1))  # its job may still be waiting
     assert not retryable(row("retrying", 2, 30)) and not retryable(row("delivered", 1, 30))
+
+
+def test_the_log_keeps_thirty_days(app: Flask, signed_in: FlaskClient) -> None:
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    _add_hook(signed_in, "http://127.0.0.1:9/hook")
+    with app.app_context():
+        hook = db.session.scalar(db.select(Webhook))
+        db.session.add(WebhookDelivery(webhook_id=hook.id, event="send.finished",
+                                       event_key="old", payload={}, status="delivered",
+                                       created_at=utcnow() - timedelta(days=31)))
+        db.session.commit()
+    task_id = _finished(app)
+    with app.app_context():
+        publish_task(db.session.get(Task, task_id))
+        keys = set(db.session.scalars(db.select(WebhookDelivery.event_key)))
+    assert keys == {f"send.finished:{task_id}"}
