@@ -141,6 +141,20 @@ def mail(get: Any) -> dict[str, Any]:
     }
 
 
+def redis(get: Any) -> dict[str, Any]:
+    """RQ's Redis: one server (``REDIS_URL``), or Sentinel's primary (``REDIS_SENTINELS``,
+    ``host:port,…``; app/redis_client.py)."""
+    return {
+        "REDIS_URL": get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_SENTINELS": get("REDIS_SENTINELS") or None,
+        "REDIS_SENTINEL_MASTER": get("REDIS_SENTINEL_MASTER", "mymaster"),
+        "REDIS_PASSWORD": get("REDIS_PASSWORD") or None,
+        "REDIS_SENTINEL_PASSWORD": get("REDIS_SENTINEL_PASSWORD") or None,
+        "REDIS_SENTINEL_TLS": _bool(get("REDIS_SENTINEL_TLS", "false")),
+        "REDIS_TLS_CA_FILE": get("REDIS_TLS_CA_FILE") or None,
+    }
+
+
 def worker(get: Any) -> dict[str, Any]:
     """Runs, retries, the worker processes and the scheduler."""
     return {
@@ -193,7 +207,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": get("SECRET_KEY") or _read(os.path.join(instance_path, "secret_key")),
         "SECRET_KEY_FALLBACKS": _list(get("SECRET_KEY_FALLBACKS", "")),
         "SQLALCHEMY_DATABASE_URI": database_url(get("DATABASE_URL", sqlite_default)),
-        "REDIS_URL": get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        **redis(get),
         **mail(get),
         **worker(get),
         **limits(get),

@@ -1,6 +1,7 @@
-"""The database away for a moment (down, restarting, out of connections): every request
-answers 503 with ``Retry-After`` (a Korean page, or JSON for the page's scripts), never a
-500, wherever the error rose: a view, a ``before_request`` hook, the user loader."""
+"""The database away for a moment (down, restarting, out of connections), or Redis (a
+restart, the seconds of a Sentinel failover without a primary): every request answers 503
+with ``Retry-After`` (a Korean page, or JSON for the page's scripts), never a 500, wherever
+the error rose: a view, a ``before_request`` hook, the user loader."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import logging
 from typing import Any
 
 from flask import Flask, g, has_request_context, render_template, request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import (
@@ -27,12 +31,20 @@ log = logging.getLogger(__name__)
 DB_RETRY_AFTER_SECONDS = 5
 UNAVAILABLE_MESSAGE = ("잠시 데이터베이스에 연결할 수 없습니다. "
                        f"{DB_RETRY_AFTER_SECONDS}초쯤 뒤에 다시 시도해 주세요.")
+REDIS_UNAVAILABLE_MESSAGE = ("잠시 작업 대기열(Redis)에 연결할 수 없습니다. "
+                             f"{DB_RETRY_AFTER_SECONDS}초쯤 뒤에 다시 시도해 주세요.")
+# Redis away: down, restarting, or no primary yet (Sentinel's MasterNotFoundError is a
+# ConnectionError); READONLY: a primary just demoted, before the client moved on.
+REDIS_OUTAGES = (RedisConnectionError, RedisTimeoutError, ReadOnlyError)
 # Paths whose callers are scripts: they read JSON whatever their Accept header says.
 JSON_PATHS = ("/notifications", "/send_mail/preview")
 
 
 def is_outage(error: BaseException) -> bool:
-    """True for an error that says the database cannot be reached right now (not a bug)."""
+    """True for an error that says the database or Redis cannot be reached right now (not
+    a bug)."""
+    if isinstance(error, REDIS_OUTAGES):
+        return True
     if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
         return True
     if isinstance(error, DBAPIError):
@@ -65,18 +77,23 @@ def unavailable(error: Exception) -> Response | tuple[Any, int, dict[str, str]]:
     """503 with ``Retry-After`` for a database outage; anything else goes on as before."""
     if not is_outage(error):
         raise error
-    _forget_session()
+    redis = isinstance(error, REDIS_OUTAGES)
+    if not redis:
+        _forget_session()
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()
-    log.warning("database unavailable (%s %s): %s; answered 503", request.method,
-                request.path, f"{type(error).__name__}: {reason[0] if reason else ''}")
+    log.warning("%s unavailable (%s %s): %s; answered 503", "Redis" if redis else "database",
+                request.method, request.path,
+                f"{type(error).__name__}: {reason[0] if reason else ''}")
     g.db_unavailable = True
     headers = {"Retry-After": str(DB_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    message = REDIS_UNAVAILABLE_MESSAGE if redis else UNAVAILABLE_MESSAGE
     if wants_json():
-        body = {"ok": False, "error": UNAVAILABLE_MESSAGE, "message": UNAVAILABLE_MESSAGE,
+        body = {"ok": False, "error": message, "message": message,
                 "category": "warning", "retry_after": DB_RETRY_AFTER_SECONDS}
         return body, 503, headers
     page = render_template("errors/unavailable.html", seconds=DB_RETRY_AFTER_SECONDS,
-                           posted=request.method not in ("GET", "HEAD"))
+                           posted=request.method not in ("GET", "HEAD"),
+                           service="작업 대기열(Redis)" if redis else "데이터베이스")
     return page, 503, headers
 
 
@@ -112,12 +129,12 @@ def keep_retry_after(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
-    """Answer database outages on ``app`` with 503 instead of 500 (call before
+    """Answer database and Redis outages on ``app`` with 503 instead of 500 (call before
     ``security.register``: after-request hooks run last-registered first, and this one's
     ``Retry-After`` must come after Flask-Limiter's)."""
     app.after_request(keep_retry_after)
     for error in (OperationalError, InterfaceError, DBAPIError, PoolTimeout,
-                  PendingRollbackError):
+                  PendingRollbackError, *REDIS_OUTAGES):
         app.register_error_handler(error, unavailable)
     app.register_error_handler(InternalServerError, unavailable_late)
     app.before_request(static_needs_no_user)

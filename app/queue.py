@@ -17,7 +17,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from app.redis_url import check_redis_url
+from app.redis_client import redis_client
 
 QUEUE_NAMES = ("high", "default")
 # Jobs are JSON, never pickles: whoever can write to Redis cannot make a worker run code.
@@ -52,10 +52,9 @@ class QueueSet:
 
 
 def init_app(app: Flask) -> None:
-    """Bind a connection to ``REDIS_URL`` and the queues to ``app``."""
-    check_redis_url(app.config["REDIS_URL"])
-    bind(app, Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2,
-                             socket_timeout=10))
+    """Bind the app's Redis client (``REDIS_URL``, or Sentinel's primary) and the queues to
+    ``app``."""
+    bind(app, redis_client(app.config, socket_connect_timeout=2, socket_timeout=10))
 
 
 def bind(app: Flask, connection: Redis) -> None:

@@ -59,3 +59,46 @@ def limits_storage_url(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url
+
+
+def parse_sentinels(text: str) -> list[tuple[str, int]]:
+    """``REDIS_SENTINELS`` (``host:port,host:port``; IPv6 as ``[::1]:26379``) as (host,
+    port) pairs; ValueError saying what is wrong."""
+    found = []
+    for item in (part.strip() for part in str(text or "").split(",")):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"REDIS_SENTINELS: {item!r} is not host:port "
+                             "(e.g. 10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379)")
+        found.append((host, int(port)))
+    if not found:
+        raise ValueError("REDIS_SENTINELS names no sentinel: expected host:port,host:port,…")
+    return found
+
+
+def check_sentinels(sentinels: list[tuple[str, int]], *, sentinel_password: str | None,
+                    password: str | None, tls: bool) -> None:
+    """The REDIS_URL policy for Sentinel (ValueError saying why and what to do): a sentinel
+    off this machine needs ``REDIS_SENTINEL_PASSWORD`` or TLS (whoever answers as a sentinel
+    names the primary every worker obeys), and then the primary it names, wherever it is,
+    needs ``REDIS_PASSWORD`` or TLS."""
+    if tls:
+        return
+    remote = [host for host, _ in sentinels if not is_loopback(host)]
+    if not remote:
+        return
+    if not sentinel_password:
+        raise ValueError(
+            f"REDIS_SENTINELS refused: the sentinel(s) {remote!r} are not on this machine and "
+            "REDIS_SENTINEL_PASSWORD is unset. Whoever answers as a sentinel chooses the Redis "
+            "every worker takes jobs from; set REDIS_SENTINEL_PASSWORD (Sentinel's "
+            "requirepass) or REDIS_SENTINEL_TLS=true.")
+    if not password:
+        raise ValueError(
+            "REDIS_SENTINELS refused: the primary the sentinels name is not known to be on "
+            "this machine and REDIS_PASSWORD is unset. Anyone who can write to that Redis can "
+            "run code on every worker; set REDIS_PASSWORD (the servers' requirepass) or "
+            "REDIS_SENTINEL_TLS=true.")

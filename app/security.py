@@ -95,9 +95,10 @@ def per_user() -> str:
     return f"user:{getattr(current_user, 'id', None)}"
 
 
-def init_limiter(app: Flask, storage_uri: str) -> None:
+def init_limiter(app: Flask, storage_uri: str, options: dict | None = None) -> None:
     """Flask-Limiter in the app's Redis (an in-memory count while Redis is away)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", options or {})
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -169,9 +170,9 @@ def register(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore
-    from app.redis_url import limits_storage_url
+    from app.redis_client import limits_storage
 
-    init_limiter(app, limits_storage_url(app.config["REDIS_URL"]))
+    init_limiter(app, *limits_storage(app.config))  # through Sentinel when it is set
     app.after_request(security_headers)
     for code in ERROR_PAGES:
         app.register_error_handler(code, error_page)

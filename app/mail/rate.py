@@ -20,16 +20,15 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerHour
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from redis import Redis
 
-from app.redis_url import limits_storage_url
+from app.redis_client import limits_storage, redis_client
 
 NAMESPACE = "mailroom-smtp"
 WINDOW_KEY = "mailroom-smtp:window"  # member: a turn; score: until when it holds its place
@@ -65,15 +64,18 @@ POLL_SECONDS = 0.02  # the longest a waiting turn sleeps before asking again
 class SendRate:
     """``wait_turn()`` before each message; a no-op when no rate is configured."""
 
-    def __init__(self, redis_url: str, per_second: int = 0, per_hour: int = 0,
-                 hold_seconds: float = 31.0) -> None:
+    def __init__(self, redis_url: str | Mapping[str, Any], per_second: int = 0,
+                 per_hour: int = 0, hold_seconds: float = 31.0) -> None:
+        # A URL, or the app's config (REDIS_URL or Sentinel: app/redis_client.py).
+        config = {"REDIS_URL": redis_url} if isinstance(redis_url, str) else redis_url
         self.items: list[RateLimitItem] = []
         if per_hour > 0:
             self.items.append(RateLimitItemPerHour(per_hour))
-        self.limiter = (MovingWindowRateLimiter(storage_from_string(
-            limits_storage_url(redis_url))) if self.items else None)
+        uri, options = limits_storage(config)
+        self.limiter = (MovingWindowRateLimiter(storage_from_string(uri, **options))
+                        if self.items else None)
         self.per_second = max(per_second, 0)
-        redis = Redis.from_url(redis_url) if self.per_second else None
+        redis = redis_client(config) if self.per_second else None
         self._turn_script = redis.register_script(TURN_SCRIPT) if redis else None
         self._answered_script = redis.register_script(ANSWERED_SCRIPT) if redis else None
         self.hold_us = int(hold_seconds * 1_000_000)
@@ -84,7 +86,7 @@ class SendRate:
     @classmethod
     def from_config(cls, config: Any) -> SendRate:
         """The rate ``MAIL_RATE_PER_SECOND`` / ``MAIL_RATE_PER_HOUR`` set (0: none)."""
-        return cls(config["REDIS_URL"], int(config["MAIL_RATE_PER_SECOND"]),
+        return cls(config, int(config["MAIL_RATE_PER_SECOND"]),
                    int(config["MAIL_RATE_PER_HOUR"]),
                    hold_seconds=float(config["MAIL_TIMEOUT_SECONDS"]) + 1.0)
 
@@ -156,4 +158,3 @@ class SendRate:
         resets = [self.limiter.get_window_stats(item, NAMESPACE).reset_time
                   for item in self.items]
         return min(max(min(resets) - now, 0.005), 0.2)
-
