@@ -1,5 +1,6 @@
 """``/bounces``: what came back to the signed-in user's mail, newest first, each with what
-was concluded and the raw message it was concluded from."""
+was concluded and the raw message it was concluded from. An operator (an admin account)
+also sees what matched nobody's mail, for a person to read."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ PER_PAGE = 30
 @bp.get("/bounces")
 def index() -> str:
     """The user's bounces (a page past the last is a 404, page 1 never)."""
-    query = (db.select(Bounce).where(Bounce.owner == current_user.username)
+    mine = Bounce.owner == current_user.username
+    if current_user.is_admin:
+        mine = db.or_(mine, Bounce.owner.is_(None))
+    query = (db.select(Bounce).where(mine)
              .order_by(Bounce.received_at.desc(), Bounce.id.desc()))
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     if page.page > 1 and not page.items:

@@ -1,17 +1,19 @@
 """``/bounces``: the signed-in user's bounces only, each with what was concluded and the raw
-message (escaped); nobody signed in is sent to the login page."""
+message (escaped); an operator also sees those that matched nobody; nobody signed in is sent
+to the login page."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.cli import create_user
 from app.extensions import db
 from app.models import Bounce
-from tests.support.flows import AuthActions
+from tests.support.flows import PASSWORD, AuthActions
 
 
-def keep(app: Flask, owner: str, address: str) -> None:
+def keep(app: Flask, owner: str | None, address: str) -> None:
     with app.app_context():
         db.session.add(Bounce(owner=owner, address=address, kind="hard", via="smtp",
                               diagnostic="550 5.1.1 User unknown", effect="suppressed",
@@ -34,3 +36,17 @@ def test_each_user_sees_only_their_own_bounces(app: Flask, client: FlaskClient,
     assert "matched by verp" in html and "550 5.1.1 User unknown" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert client.get("/bounces?page=2").status_code == 404
+
+
+def test_an_operator_also_sees_what_matched_nobody(app: Flask, client: FlaskClient,
+                                                  auth: AuthActions) -> None:
+    with app.app_context():
+        create_user("root", PASSWORD, admin=True)
+    auth.create("alice")
+    keep(app, None, "stranger@example.net")
+    auth.login("alice")
+    assert "stranger@example.net" not in client.get("/bounces").get_data(as_text=True)
+    auth.logout()
+    auth.login("root")
+    html = client.get("/bounces").get_data(as_text=True)
+    assert 'data-address="stranger@example.net"' in html and "맞는 보내기 없음" in html
