@@ -3,7 +3,8 @@ receiver beside its worker; the sink accepts every address and, a moment later, 
 Postfix DSN for one of them to that message's VERP envelope sender; the task's page then
 shows the address ``bounced`` with the server's diagnostic, the suppression list has it
 (source ``bounce``), and the next send skips it (``suppressed``), as does a resend of
-an earlier send's failed recipients."""
+an earlier send's failed recipients. Soft bounces put an address on the list only at the
+third within 30 days."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.support.flows import outcomes as outcomes_in
 
 GONE = "gone@example.org"
 REPLY = "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown"
+FULL = "full@example.org"  # bounces softly: its mailbox is full
 
 
 @pytest.fixture
@@ -34,7 +36,8 @@ def bounce_port() -> int:
 @pytest.fixture
 def smtp_sink(bounce_port: int) -> Iterator[Any]:
     """The sink of this module: it bounces GONE to the receiver on ``bounce_port``."""
-    handler = BouncingHandler(bounce={GONE: ("5.1.1", REPLY)},
+    handler = BouncingHandler(bounce={GONE: ("5.1.1", REPLY),
+                                      FULL: ("4.2.2", "452 4.2.2 Mailbox full")},
                               receiver=("127.0.0.1", bounce_port))
     controller = start_smtp_sink(handler)
     controller.handler = handler
@@ -103,3 +106,26 @@ def test_a_dsn_marks_the_recipient_bounced_and_the_next_send_skips_it(
     assert resend.resent_from == earlier.id
     assert page_outcomes(signed_in, resend.id) == {GONE: "suppressed"}
     assert smtp_sink.handler.recipients().count(GONE) == 1
+
+
+def suppressed(app: Flask, address: str) -> bool:
+    with app.app_context():
+        return db.session.scalar(db.select(Suppression.id).filter_by(address=address)) \
+            is not None
+
+
+def test_soft_bounces_suppress_only_at_the_third(app: Flask, signed_in: FlaskClient,
+                                                 smtp_sink: Any, start_worker: Any,
+                                                 bounce_port: int) -> None:
+    start_worker()
+    wait_until(lambda: listening(bounce_port), 20, "the bounce receiver to listen")
+    for n in (1, 2, 3):
+        post_send(signed_in, FULL)
+        task_id = wait_for_task(app, tasks(app)[-1].id, ended, what=f"send {n}").id
+        wait_until(lambda t=task_id: page_outcomes(signed_in, t).get(FULL) == "bounced", 30,
+                   f"soft bounce {n}")
+        assert suppressed(app, FULL) == (n == 3), n
+    post_send(signed_in, FULL)
+    fourth = wait_for_task(app, tasks(app)[-1].id, ended, what="the fourth send")
+    assert page_outcomes(signed_in, fourth.id) == {FULL: "suppressed"}
+    assert smtp_sink.handler.recipients().count(FULL) == 3
