@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.devstack import RedisServer, start_smtp_sink
 from app.extensions import db
+from app.redis_client import redis_client
 from tests.support import ROOT, fresh_schema, skip_or_fail, stop_process, wait_until
 from tests.support.dkim_keys import can_make_keys, make_key
 from tests.support.flows import AuthActions
@@ -37,7 +38,8 @@ TIERS = ("unit", "integration", "e2e")
 # The longest integration modules (workers killed, Redis and the database stopped, relays
 # cut; saved lists on both databases): make test runs them in a process of their own.
 SLOW_MODULES = frozenset({"integration/test_faults.py", "integration/test_faults_ordinary.py",
-                          "integration/test_db_outage_web.py", "integration/test_lists.py"})
+                          "integration/test_db_outage_web.py", "integration/test_lists.py",
+                          "integration/test_sentinel.py"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -205,7 +207,7 @@ def signed_in(client: FlaskClient, auth: AuthActions) -> FlaskClient:
 def start_worker(app: Flask, redis_conn: Redis) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start real ``python worker.py`` processes against the test's DB, Redis and sink."""
     started: list[subprocess.Popen] = []
-    conn = Redis.from_url(app.config["REDIS_URL"])  # the test's own server, if it has one
+    conn = redis_client(app.config)  # the test's own server (or Sentinel), if it has one
 
     def start(extra_env: dict[str, str] | None = None, wait: bool = True) -> subprocess.Popen:
         env = {**os.environ, **worker_env(app), "PYTHONPATH": ROOT, **(extra_env or {})}
