@@ -98,6 +98,8 @@ def bounces(get: Any) -> dict[str, Any]:
         "BOUNCE_WEBHOOK_SECRET": get("BOUNCE_WEBHOOK_SECRET", ""),
         "BOUNCE_POSTMARK_USERNAME": get("BOUNCE_POSTMARK_USERNAME", ""),
         "BOUNCE_POSTMARK_PASSWORD": get("BOUNCE_POSTMARK_PASSWORD", ""),
+        # SendGrid's signed event webhook: the verification key it shows (base64).
+        "BOUNCE_SENDGRID_PUBLIC_KEY": get("BOUNCE_SENDGRID_PUBLIC_KEY", ""),
         "BOUNCE_SNS_TOPIC_ARNS": _list(get("BOUNCE_SNS_TOPIC_ARNS", "")),
         # Where an SNS signing certificate may come from: Amazon's own SNS hosts only.
         "BOUNCE_SNS_CERT_URL_PATTERN": get(

@@ -1,11 +1,12 @@
 """What each provider's webhook sends, checked and read: ``generic`` (our JSON, signed with
-an HMAC of BOUNCE_WEBHOOK_SECRET), ``postmark`` (basic auth) and ``ses`` (Amazon SES
-through SNS, signed by SNS). Each ``read_*`` raises Refused for a request that does not
-prove where it came from (the view answers 403 and changes nothing), and gives the
-events it carries, already in our terms."""
+an HMAC of BOUNCE_WEBHOOK_SECRET), ``postmark`` (basic auth), ``sendgrid`` (its signed
+event webhook: ECDSA) and ``ses`` (Amazon SES through SNS, signed by SNS). Each ``read_*``
+raises Refused for a request that does not prove where it came from (the view answers 403
+and changes nothing), and gives the events it carries, already in our terms."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -13,6 +14,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.bounces import sns
 from app.bounces.parse import COMPLAINT, HARD, SOFT, Failure
@@ -24,6 +29,8 @@ POSTMARK_KINDS = {
     "SpamComplaint": COMPLAINT,
 }
 SES_KINDS = {"Permanent": HARD, "Transient": SOFT, "Undetermined": SOFT}
+# SendGrid: a bounce event's type (``blocked``: refused for now), and a spam report.
+SENDGRID_BOUNCE_TYPES = {"bounce": HARD, "blocked": SOFT}
 
 
 class Refused(Exception):
@@ -87,6 +94,45 @@ def read_postmark(config: Mapping[str, Any], authorization: Any, body: bytes) ->
         return []
     diagnostic = " ".join(str(data.get(k) or "") for k in ("Description", "Details")).strip()
     return [Event(Failure(str(data["Email"]).lower(), kind, diagnostic[:500]))]
+
+
+def _check_sendgrid(config: Mapping[str, Any], headers: Mapping[str, str], body: bytes
+                   ) -> None:
+    stamp = headers.get("X-Twilio-Email-Event-Webhook-Timestamp", "")
+    try:
+        key = serialization.load_der_public_key(
+            base64.b64decode(str(config.get("BOUNCE_SENDGRID_PUBLIC_KEY") or "")))
+        signature = base64.b64decode(
+            headers.get("X-Twilio-Email-Event-Webhook-Signature", ""), validate=True)
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise ValueError("not an ECDSA key")
+        key.verify(signature, stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError) as exc:
+        raise Refused("bad signature") from exc
+    if not stamp.isdigit() or abs(time.time() - int(stamp)) > GENERIC_TOLERANCE:
+        raise Refused("stale timestamp")
+
+
+def read_sendgrid(config: Mapping[str, Any], headers: Mapping[str, str], body: bytes
+                  ) -> list[Event]:
+    """SendGrid's signed event webhook: ``X-Twilio-Email-Event-Webhook-Signature`` (ECDSA
+    P-256 with SHA-256, base64 DER) over ``X-Twilio-Email-Event-Webhook-Timestamp`` + body,
+    checked with BOUNCE_SENDGRID_PUBLIC_KEY (the base64 key SendGrid shows); a bounce
+    (``blocked``: soft) or a spam report, the original's Message-ID as ``smtp-id``."""
+    _check_sendgrid(config, headers, body)
+    events = _json(body)
+    if not isinstance(events, list):
+        raise ValueError("SendGrid posts a JSON list of events")
+    found = []
+    for item in (e for e in events if isinstance(e, dict) and e.get("email")):
+        kind = (COMPLAINT if item.get("event") == "spamreport" else
+                SENDGRID_BOUNCE_TYPES.get(str(item.get("type") or "bounce"))
+                if item.get("event") == "bounce" else None)
+        if kind:
+            why = f"{item.get('status') or ''} {item.get('reason') or ''}".strip()[:500]
+            ids = [str(item["smtp-id"])] if item.get("smtp-id") else []
+            found.append(Event(Failure(str(item["email"]).lower(), kind, why), [], ids))
+    return found
 
 
 def read_ses(config: Mapping[str, Any], body: bytes, fetch: Any = None) -> tuple[str, Any]:

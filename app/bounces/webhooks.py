@@ -1,5 +1,5 @@
 """``POST /webhooks/bounces/<provider>``: bounces and complaints pushed by a provider
-(``generic``, ``postmark``, ``ses``). No login and no CSRF token here (a provider has
+(``generic``, ``postmark``, ``sendgrid``, ``ses``). No login and no CSRF token here (a provider has
 neither): each request proves itself (app/bounces/providers.py) or is answered 403 with
 nothing changed. Rate limited per address (RATELIMIT_BOUNCE_WEBHOOK)."""
 
@@ -14,13 +14,20 @@ from flask import abort, current_app, request
 
 from app.bounces import bp
 from app.bounces.handle import NotYet, handle_event
-from app.bounces.providers import Event, Refused, read_generic, read_postmark, read_ses
+from app.bounces.providers import (
+    Event,
+    Refused,
+    read_generic,
+    read_postmark,
+    read_sendgrid,
+    read_ses,
+)
 from app.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
 # Which setting turns each provider on: unset, its URL is a 404.
 ENABLED_BY = {"generic": "BOUNCE_WEBHOOK_SECRET", "postmark": "BOUNCE_POSTMARK_PASSWORD",
-              "ses": "BOUNCE_SNS_TOPIC_ARNS"}
+              "sendgrid": "BOUNCE_SENDGRID_PUBLIC_KEY", "ses": "BOUNCE_SNS_TOPIC_ARNS"}
 
 
 def _limit() -> str:
@@ -60,6 +67,8 @@ def _events(provider: str, body: bytes) -> list[Event]:
         return read_generic(config, request.headers, body)
     if provider == "postmark":
         return read_postmark(config, request.authorization, body)
+    if provider == "sendgrid":
+        return read_sendgrid(config, request.headers, body)
     what, value = read_ses(config, body, config.get("BOUNCE_SNS_CERT_FETCH"))
     if what == "confirm":
         _confirm(value)

@@ -1,7 +1,8 @@
 """``POST /webhooks/bounces/<provider>``: a request that does not prove it is the
 provider's answers 403 and changes nothing; a good one acts. SES's SNS signatures are made
 here with a self-made key and certificate, served by a fetcher the test gives (the real
-one fetches only from Amazon's SNS hosts, and a URL elsewhere is refused unfetched)."""
+one fetches only from Amazon's SNS hosts, and a URL elsewhere is refused unfetched);
+SendGrid's with a self-made ECDSA key."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
@@ -32,6 +33,9 @@ SECRET = "generic-webhook-secret-for-tests"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
+SENDGRID_PUBLIC = base64.b64encode(SENDGRID_KEY.public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
 fetched: list[str] = []
 
 
@@ -57,6 +61,7 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     app_config.update(BOUNCE_WEBHOOK_SECRET=SECRET, BOUNCE_POSTMARK_USERNAME="postmark",
                       BOUNCE_POSTMARK_PASSWORD="postmark-password-for-tests",
                       BOUNCE_SNS_TOPIC_ARNS=[TOPIC], BOUNCE_SNS_CERT_FETCH=fetch,
+                      BOUNCE_SENDGRID_PUBLIC_KEY=SENDGRID_PUBLIC,
                       RATELIMIT_BOUNCE_WEBHOOK="20 per minute")
     return app_config
 
@@ -163,3 +168,23 @@ def test_an_unconfigured_provider_is_not_there_and_requests_are_limited(
     assert client.post("/webhooks/bounces/mailgun", data=b"{}").status_code == 404
     codes = [generic(client, b"{}", secret="wrong").status_code for _ in range(20)]
     assert codes[:19] == [403] * 19 and codes[19] == 429  # the 404 counted: 20 a minute
+
+
+def test_sendgrid_checks_its_ecdsa_signature(app: Flask, client: FlaskClient,
+                                            delivered: int) -> None:
+    body = json.dumps([{"email": ADDRESS, "event": "bounce", "type": "bounce",
+                        "status": "5.1.1", "reason": "550 5.1.1 unknown user",
+                        "smtp-id": "<x@example.com>"},
+                       {"email": "other@example.org", "event": "delivered"}]).encode()
+
+    def post(key: ec.EllipticCurvePrivateKey, stamp: int) -> int:
+        signature = key.sign(str(stamp).encode() + body, ec.ECDSA(hashes.SHA256()))
+        return client.post("/webhooks/bounces/sendgrid", data=body, headers={
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": str(stamp)}).status_code
+
+    assert post(ec.generate_private_key(ec.SECP256R1()), int(time.time())) == 403
+    assert post(SENDGRID_KEY, int(time.time()) - 3600) == 403  # an old one, replayed
+    assert changed(app) == (0, 0, "delivered")
+    assert post(SENDGRID_KEY, int(time.time())) == 200
+    assert changed(app) == (1, 1, "bounced")
