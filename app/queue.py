@@ -8,16 +8,14 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from redis import Redis
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 from rq import Queue, get_current_job
 from rq import Retry as JobRetry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from app.redis_client import redis_client
+from app.redis_client import patience, redis_client
 
 QUEUE_NAMES = ("high", "default")
 # Jobs are JSON, never pickles: whoever can write to Redis cannot make a worker run code.
@@ -68,10 +66,7 @@ def patient(connection: Redis, app: Flask) -> None:
     """Let ``connection`` wait out a Redis that went away (a restart, a failover) for up to
     ``WORKER_REDIS_PATIENCE_SECONDS``, trying again with back-off: what the worker side
     needs. The web keeps redis-py's short default and answers at once."""
-    seconds = float(app.config["WORKER_REDIS_PATIENCE_SECONDS"])
-    # 0.1 s doubling to 2 s: about 2 s a try once it has waited a few seconds.
-    tries = max(3, int(seconds / 2) + 5)
-    connection.set_retry(Retry(ExponentialBackoff(cap=2.0, base=0.1), tries))
+    connection.set_retry(patience(app.config))
 
 
 def queues(app: Flask | None = None) -> QueueSet:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.backoff import ExponentialBackoff
 from redis.connection import SSLConnection
+from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedConnection
 
 from app.redis_url import check_redis_url, check_sentinels, limits_storage_url, parse_sentinels
@@ -111,6 +113,15 @@ def redis_client(config: Mapping[str, Any], **kwargs: Any) -> Redis:
     sentinel = Sentinel(list(settings.sentinels), sentinel_kwargs=settings.sentinel_kwargs(),
                         **settings.node_kwargs())
     return sentinel.master_for(settings.master, **kwargs)
+
+
+def patience(config: Mapping[str, Any]) -> Retry:
+    """How the worker side's clients wait out a Redis that went away (a restart, the seconds
+    of a failover without a primary): tries for up to ``WORKER_REDIS_PATIENCE_SECONDS``,
+    0.1 s doubling to 2 s apart. The web keeps redis-py's short default and answers at once."""
+    seconds = float(config.get("WORKER_REDIS_PATIENCE_SECONDS", 60))
+    # About 2 s a try once it has waited a few seconds.
+    return Retry(ExponentialBackoff(cap=2.0, base=0.1), max(3, int(seconds / 2) + 5))
 
 
 def limits_storage(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -28,7 +28,7 @@ from limits import RateLimitItem, RateLimitItemPerHour
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.redis_client import limits_storage, redis_client
+from app.redis_client import limits_storage, patience, redis_client
 
 NAMESPACE = "mailroom-smtp"
 WINDOW_KEY = "mailroom-smtp:window"  # member: a turn; score: until when it holds its place
@@ -75,7 +75,8 @@ class SendRate:
         self.limiter = (MovingWindowRateLimiter(storage_from_string(uri, **options))
                         if self.items else None)
         self.per_second = max(per_second, 0)
-        redis = redis_client(config) if self.per_second else None
+        # The worker side's patience: a Redis restart or failover waited out, not an error.
+        redis = redis_client(config, retry=patience(config)) if self.per_second else None
         self._turn_script = redis.register_script(TURN_SCRIPT) if redis else None
         self._answered_script = redis.register_script(ANSWERED_SCRIPT) if redis else None
         self.hold_us = int(hold_seconds * 1_000_000)
