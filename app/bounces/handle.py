@@ -27,6 +27,7 @@ from app.models import Bounce, Delivery, Member, Suppression, Task
 from app.models.suppression import BOUNCE
 from app.models.suppression import COMPLAINT as COMPLAINT_SOURCE
 from app.models.task import BOUNCED, DELIVERED, PENDING, SENDING, UNKNOWN
+from app.webhooks_out.events import bounced
 
 OUR_MESSAGE_ID = re.compile(r"<mailroom\.(\d+)\.[0-9a-f]{16}@", re.IGNORECASE)
 BOUNCEABLE = (DELIVERED, UNKNOWN)
@@ -163,6 +164,7 @@ def _act(failure: Failure, target: Target, via: str, raw: bytes, note: str) -> N
     db.session.commit()
     if effect == "suppressed":
         Suppression.add(target.owner, [address], COMPLAINT_SOURCE if complaint else BOUNCE)
+    bounced(target.owner, target.task_id, address, failure.kind, failure.diagnostic)
 
 
 def _effect(failure: Failure, target: Target) -> str:

@@ -80,6 +80,18 @@ def task_ended(task: Task) -> None:
         log.exception("webhook event %s of task %s not recorded", event, task.id)
 
 
+def bounced(owner: str, task_id: int, address: str, kind: str, diagnostic: str) -> None:
+    """``recipient.bounced`` for ``owner``'s hooks: a bounce (hard or soft) or a complaint
+    about a recipient of task ``task_id``, once it has been acted on."""
+    key = f"recipient.bounced:{task_id}:{address}:{utcnow().timestamp():.3f}"
+    try:
+        emit(owner, "recipient.bounced", key[:128], {
+            "email": address, "task_id": task_id, "kind": kind, "diagnostic": diagnostic})
+    except Exception:  # a hook must never undo the bounce that caused it
+        db.session.rollback()
+        log.exception("webhook event recipient.bounced of task %s not recorded", task_id)
+
+
 def unsubscribed(owner: str, address: str) -> None:
     """``recipient.unsubscribed`` for ``owner``'s hooks."""
     key = f"recipient.unsubscribed:{address}:{utcnow().timestamp():.0f}"

@@ -172,3 +172,21 @@ def test_the_sender_lifts_a_bounce_suppression(app: Flask, signed_in: FlaskClien
     assert suppression(app) is None
     with app.app_context():
         assert db.session.scalar(db.select(Member.status)) == "active"
+
+
+def test_a_bounce_is_one_webhook_event(app: Flask, signed_in: FlaskClient) -> None:
+    from app.models import WebhookDelivery
+
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    signed_in.post("/settings/webhooks", data={
+        "url": "http://127.0.0.1:9/hook", "events": ["recipient.bounced"],
+        "csrf_token": csrf_token(signed_in, "/settings/webhooks")})
+    ids = sent(app)
+    raw, verp = dsn(app, ids)
+    with app.app_context():
+        for _ in range(2):  # the same message again is not acted on, nor told twice
+            handle_message(raw, "smtp", [verp])
+        rows = list(db.session.scalars(db.select(WebhookDelivery)))
+    assert [(r.event, r.payload["data"]) for r in rows] == [
+        ("recipient.bounced", {"email": ADDRESS, "task_id": ids[0], "kind": "hard",
+                               "diagnostic": "550 5.1.1 User unknown"})]
