@@ -2,7 +2,8 @@
 sentinels (``tests/support/sentinel.py``), ``python worker.py`` and gunicorn configured with
 ``REDIS_SENTINELS`` alone, an aiosmtpd sink that counts arrivals.
 
-The primary SIGKILLed in the middle of a send of 300, a reservation due 5 s later: the send
+The primary SIGKILLed in the middle of a send of 300, a reservation due 5 s later that it
+never passed to its replica (the promotion loses it; the reconciler puts it back): the send
 finishes with nobody restarting anything, nobody mailed twice, at most one unknown per SMTP
 connection, the reservation at most 15 s late; the web answers 503 or succeeds, never 500,
 and a send posted meanwhile is refused with a message or delivered; the old primary coming
