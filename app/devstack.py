@@ -149,9 +149,9 @@ def dev_secret_key(instance: str, name: str = "secret_key") -> str:
 
 
 def _prepare(env: dict[str, str], stack: list[Callable[[], None]]) -> None:
-    """Start what the environment does not name: Redis and the SMTP sink; a secret key and
-    an unsubscribe secret of this checkout's own, and cookies that work over plain http on
-    127.0.0.1."""
+    """Start what the environment does not name: Redis (unless a URL or sentinels are
+    given) and the SMTP sink; a secret key and an unsubscribe secret of this checkout's
+    own, and cookies that work over plain http on 127.0.0.1."""
     instance = os.path.join(ROOT, "instance")
     for variable in ("SECRET_KEY", "UNSUBSCRIBE_SECRET"):
         if not env.get(variable):
@@ -160,7 +160,7 @@ def _prepare(env: dict[str, str], stack: list[Callable[[], None]]) -> None:
     # The unsubscribe links in mail point at this very app.
     env.setdefault("PUBLIC_BASE_URL",
                    f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '5000')}")
-    if not env.get("REDIS_URL"):
+    if not env.get("REDIS_URL") and not env.get("REDIS_SENTINELS"):
         redis = RedisServer().start()
         stack.append(redis.stop)
         env["REDIS_URL"] = redis.url
