@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The translation catalogs (app/translations): compiled here at install, never committed.
+PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench screenshots messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -13,20 +16,30 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+
+run: $(STAMP) $(MO)
 	$(BIN)/python run.py
 
-lint: $(STAMP)
+lint: $(STAMP) $(MO)
 	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python scripts/run_tests.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(MO)
 	$(BIN)/python bench/run_all.py
 
-screenshots: $(STAMP)
+screenshots: $(STAMP) $(MO)
 	$(BIN)/python scripts/screenshots.py
+
+# After marking new words: extract them and merge them into every catalog (then translate
+# the new entries; the next run, test or install compiles).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	rm app/translations/messages.pot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
