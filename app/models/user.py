@@ -27,6 +27,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str | None] = mapped_column(String(128))
     # Recipients a day this account may send to; NULL: QUOTA_RECIPIENTS_PER_DAY.
     recipients_per_day: Mapped[int | None] = mapped_column()
+    # The language chosen with the navbar's switch (app/i18n.py LANGUAGES); NULL: none
+    # chosen, the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def get_id(self) -> str:
