@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from app import config, queue
+from app import config, i18n, queue
 from app.converters import register as register_converters
 from app.extensions import bootstrap, csrf, db, login_manager, migrate, tune_sqlite
 
@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     bootstrap.init_app(app)
+    i18n.init_app(app)  # Flask-Babel: the reader's language
     queue.init_app(app)
 
 

@@ -9,6 +9,8 @@ import logging
 from typing import Any
 
 from flask import Flask, g, has_request_context, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -29,10 +31,11 @@ from app.extensions import db, login_manager
 log = logging.getLogger(__name__)
 
 DB_RETRY_AFTER_SECONDS = 5
-UNAVAILABLE_MESSAGE = ("잠시 데이터베이스에 연결할 수 없습니다. "
-                       f"{DB_RETRY_AFTER_SECONDS}초쯤 뒤에 다시 시도해 주세요.")
-REDIS_UNAVAILABLE_MESSAGE = ("잠시 작업 대기열(Redis)에 연결할 수 없습니다. "
-                             f"{DB_RETRY_AFTER_SECONDS}초쯤 뒤에 다시 시도해 주세요.")
+UNAVAILABLE_MESSAGE = lazy_gettext("잠시 데이터베이스에 연결할 수 없습니다. %(seconds)d초쯤 뒤에 "
+                                   "다시 시도해 주세요.", seconds=DB_RETRY_AFTER_SECONDS)
+REDIS_UNAVAILABLE_MESSAGE = lazy_gettext("잠시 작업 대기열(Redis)에 연결할 수 없습니다. "
+                                         "%(seconds)d초쯤 뒤에 다시 시도해 주세요.",
+                                         seconds=DB_RETRY_AFTER_SECONDS)
 # Redis away: down, restarting, or no primary yet (Sentinel's MasterNotFoundError is a
 # ConnectionError); READONLY: a primary just demoted, before the client moved on.
 REDIS_OUTAGES = (RedisConnectionError, RedisTimeoutError, ReadOnlyError)
@@ -86,14 +89,14 @@ def unavailable(error: Exception) -> Response | tuple[Any, int, dict[str, str]]:
                 f"{type(error).__name__}: {reason[0] if reason else ''}")
     g.db_unavailable = True
     headers = {"Retry-After": str(DB_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-    message = REDIS_UNAVAILABLE_MESSAGE if redis else UNAVAILABLE_MESSAGE
+    message = str(REDIS_UNAVAILABLE_MESSAGE if redis else UNAVAILABLE_MESSAGE)
     if wants_json():
         body = {"ok": False, "error": message, "message": message,
                 "category": "warning", "retry_after": DB_RETRY_AFTER_SECONDS}
         return body, 503, headers
     page = render_template("errors/unavailable.html", seconds=DB_RETRY_AFTER_SECONDS,
                            posted=request.method not in ("GET", "HEAD"),
-                           service="작업 대기열(Redis)" if redis else "데이터베이스")
+                           service=_("작업 대기열(Redis)") if redis else _("데이터베이스"))
     return page, 503, headers
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,6 +35,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 bootstrap = Bootstrap5()
+babel = Babel()  # the locale selector is bound with it (app/i18n.py)
 # Storage and switches come from the app's config (app.security.init_limiter).
 limiter = Limiter(key_func=get_remote_address)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
 from flask import Request as FlaskRequest
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -143,17 +144,17 @@ def security_headers(response: Response) -> Response:
 
 
 ERROR_PAGES = {
-    404: ("페이지를 찾을 수 없습니다",
-          "주소가 잘못되었거나, 없거나, 볼 수 없는 페이지입니다."),
-    413: ("요청이 너무 큽니다",
-          "보낸 내용이 허용된 크기를 넘었습니다. 받는 사람 목록을 나누어 보내 주세요."),
-    429: ("요청이 너무 많습니다",
-          "짧은 시간에 요청이 너무 많았습니다. 잠시 후 다시 시도해 주세요."),
+    404: (_l("페이지를 찾을 수 없습니다"),
+          _l("주소가 잘못되었거나, 없거나, 볼 수 없는 페이지입니다.")),
+    413: (_l("요청이 너무 큽니다"),
+          _l("보낸 내용이 허용된 크기를 넘었습니다. 받는 사람 목록을 나누어 보내 주세요.")),
+    429: (_l("요청이 너무 많습니다"),
+          _l("짧은 시간에 요청이 너무 많았습니다. 잠시 후 다시 시도해 주세요.")),
 }
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
-    """A Korean page for 404, 413 and 429, never a stack trace."""
+    """A page in the reader's language for 404, 413 and 429, never a stack trace."""
     code = error.code or 500
     title, message = ERROR_PAGES[code]
     limit = getattr(error, "description", "") if code == 429 else ""

@@ -6,6 +6,8 @@ import functools
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,16 +18,18 @@ from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.known import known_ids, remember
 from app.extensions import db, limiter, login_manager
+from app.i18n import SESSION_KEY as LANGUAGE_KEY
 from app.models import User
 
-BAD_LOGIN = "아이디 또는 비밀번호가 올바르지 않습니다."
+BAD_LOGIN = lazy_gettext("아이디 또는 비밀번호가 올바르지 않습니다.")
 @functools.cache
 def _dummy_hash(method: str) -> str:
     """Checked against when the user is unknown, so both failures take the same time."""
     return generate_password_hash("not-a-password", method=method)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "로그인이 필요합니다."
+login_manager.login_message = lazy_gettext("로그인이 필요합니다.")
+login_manager.localize_callback = str  # flashed in the reader's language, as plain text
 login_manager.login_message_category = "warning"
 
 
@@ -120,14 +124,17 @@ def login() -> Response | str:
                                 form.password.data)
     if request.method == "POST":
         g.login_failed = True
-        flash(BAD_LOGIN, "danger")
+        flash(str(BAD_LOGIN), "danger")
     return render_template("auth/login.html", form=form)
 
 
 def _sign_in(user: User) -> Response:
     """A new session for ``user``, and this browser remembered as one of theirs."""
     target = _safe_next(request.args.get("next"))
+    language = session.get(LANGUAGE_KEY)  # chosen on the sign-in page: kept
     session.clear()  # a new session (and CSRF token) for the signed-in user
+    if language:
+        session[LANGUAGE_KEY] = language
     session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME
     login_user(user)
     response = redirect(target)
@@ -138,12 +145,16 @@ def _sign_in(user: User) -> Response:
 @bp.post("/logout")
 def logout() -> Response:
     """Sign out everywhere: every copy of this account's session stops working."""
+    language = session.get(LANGUAGE_KEY)
     if current_user.is_authenticated:
         user = db.session.get(User, current_user.id)
         if user is not None:
+            language = user.language or language
             user.end_sessions()
             db.session.commit()
     logout_user()
     session.clear()
-    flash("로그아웃하였습니다.", "info")
+    if language:  # the sign-in page stays in the language the account chose
+        session[LANGUAGE_KEY] = language
+    flash(_("로그아웃하였습니다."), "info")
     return redirect(url_for("auth.login"))

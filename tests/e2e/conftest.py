@@ -63,10 +63,16 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, live_server: str) -> Iterator[Any]:
+def browser_locale() -> str:
+    """The ``page`` browser's locale (its Accept-Language): a test module may override it."""
+    return "ko-KR"
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str, browser_locale: str) -> Iterator[Any]:
     """A fresh browser context in the Asia/Seoul zone, Korean locale (closed before the
     server stops, so its polling never meets a closed port)."""
-    context = browser.new_context(timezone_id="Asia/Seoul", locale="ko-KR")
+    context = browser.new_context(timezone_id="Asia/Seoul", locale=browser_locale)
     page = context.new_page()
     page.set_default_timeout(15000)
     errors: list[str] = []
