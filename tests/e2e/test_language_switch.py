@@ -39,6 +39,7 @@ def test_english_then_korean_and_kept(page: Any, live_server: str, auth: AuthAct
     assert_no_violations(page)
     sign_in(page, live_server)
     assert page.locator("#main-nav .nav-link").first.inner_text() == "Send"
+    assert_no_violations(page)  # the send page's frame in English (its body is next)
     page.click("#language-switch button[lang=ko]")
     page.wait_for_url("**/send_mail")
     assert page.locator("html").get_attribute("lang") == "ko"
