@@ -1,6 +1,7 @@
 """`make test`: three pytest processes side by side — the integration tier, its longest
 modules (``slow``: workers killed, Redis and the database stopped, relays cut, saved lists
-on both databases), and the unit and browser tiers. Most of a test's time here is waiting
+on both databases), and the unit and browser tiers (with a few integration modules,
+``beside``, so that the three end close together). Most of a test's time here is waiting
 (for a worker, a relay, a page, a deadline), not computing, so three processes on two cores
 finish in about the time of the longest. Each process starts its own servers on free ports
 and its own PostgreSQL database, so they never meet. Arguments are passed to each (e.g.
@@ -14,8 +15,8 @@ import sys
 import threading
 import time
 
-TIERS = {"integration": "integration and not slow", "slow": "slow",
-         "unit+e2e": "not integration"}
+TIERS = {"integration": "integration and not slow and not beside", "slow": "slow",
+         "unit+e2e": "not integration or beside"}
 NO_TESTS = 5  # pytest's status when a filter left a process nothing to run
 
 

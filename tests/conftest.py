@@ -40,11 +40,18 @@ TIERS = ("unit", "integration", "e2e")
 SLOW_MODULES = frozenset({"integration/test_faults.py", "integration/test_faults_ordinary.py",
                           "integration/test_db_outage_web.py", "integration/test_lists.py",
                           "integration/test_sentinel.py"})
+# Integration modules make test runs beside the unit and browser tiers, whose process ends
+# minutes before the other two (CI at 4b5275b: unit+e2e 631 s, slow 825 s, integration 861 s).
+BESIDE_MODULES = frozenset({
+    "integration/test_api.py", "integration/test_api_idempotency.py",
+    "integration/test_api_webhooks.py", "integration/test_bounce_flow.py",
+    "integration/test_bounce_mailbox.py", "integration/test_bounce_receiver.py",
+    "integration/test_reserve.py"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by its tier's folder: ``pytest -m unit`` runs tests/unit alone; the
-    longest integration modules are ``slow`` as well."""
+    longest integration modules are ``slow`` as well, and a few others ``beside``."""
     tests = Path(__file__).parent
     for item in items:
         tier = item.path.relative_to(tests).parts[0]
@@ -52,6 +59,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(tier)
         if item.path.relative_to(tests).as_posix() in SLOW_MODULES:
             item.add_marker("slow")
+        if item.path.relative_to(tests).as_posix() in BESIDE_MODULES:
+            item.add_marker("beside")
 
 
 # -- servers -------------------------------------------------------------------------------
