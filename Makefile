@@ -37,7 +37,7 @@ screenshots: $(STAMP) $(MO)
 # After marking new words: extract them and merge them into every catalog (then translate
 # the new entries; the next run, test or install compiles).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 	rm app/translations/messages.pot
 

@@ -16,7 +16,8 @@ from babel.messages.pofile import read_po
 from app.i18n import LANGUAGES
 from tests.support import ROOT
 
-KEYWORDS = ("_l", "lazy_gettext")  # as the Makefile's ``messages`` target passes them
+# as the Makefile's ``messages`` target passes them
+KEYWORDS = ("_l", "lazy_gettext", "lazy_pgettext:1c,2")
 
 
 @pytest.fixture(scope="module")
