@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, session
+from flask_babel import gettext as _
 
 from app import labels
 from app.models import Task
 from app.models.types import utcnow
 from app.utils.datetime_converter import korean_datetime, localtime, remaining_seconds, zone
+
+KOREAN_LONG_FORM = "%Y년%m월%d일 %H시 %M분 %S초"  # korean_datetime's
 
 
 def user_zone_name() -> str:
@@ -21,7 +24,11 @@ def user_zone_name() -> str:
 def local_text(moment: datetime, zone_name: str, fmt: str | None = None) -> str:
     """``moment`` in the zone ``zone_name`` (Korean long form unless ``fmt`` is given)."""
     local = localtime(moment, zone(zone_name, current_app.config["APP_TIMEZONE"]))
-    return local.strftime(fmt) if fmt else korean_datetime(local)
+    if fmt:
+        return local.strftime(fmt)
+    # Korean's long form (korean_datetime's) unless the reader's language writes it otherwise
+    long_form = _("%Y년%m월%d일 %H시 %M분 %S초")
+    return korean_datetime(local) if long_form == KOREAN_LONG_FORM else local.strftime(long_form)
 
 
 def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
@@ -32,13 +39,13 @@ def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
 def short_text(local: datetime, today: datetime, seconds: bool = False) -> str:
     """``12월 6일 오전 3:15`` (the year first when it is not ``today``'s; ``:33`` with
     ``seconds``): short enough for a table cell on a phone."""
-    half = "오전" if local.hour < 12 else "오후"
+    half = _("오전") if local.hour < 12 else _("오후")
     clock = f"{local.hour % 12 or 12}:{local.minute:02d}" + (f":{local.second:02d}"
                                                              if seconds else "")
-    day = f"{local.month}월 {local.day}일"
+    day = _("%(month)s월 %(day)s일", month=local.month, day=local.day)
     if local.year != today.year:
-        day = f"{local.year}년 {day}"
-    return f"{day} {half} {clock}"
+        day = _("%(year)s년 %(day)s", year=local.year, day=day)
+    return _("%(day)s %(half)s %(clock)s", day=day, half=half, clock=clock)
 
 
 def to_short_local(moment: datetime | None, seconds: bool = False) -> str:

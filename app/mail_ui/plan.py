@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from app.converters import MAX_ID, bounded_int
 from app.extensions import db
+from app.i18n import N_
 from app.mail.recipients import RecipientList, decode_upload, display, read_recipients
 from app.mail.render import EXAMPLE_UNSUBSCRIBE_URL, fields_used, recipient_context
 from app.mail_ui.forms import SendMailForm
@@ -24,9 +26,10 @@ from app.tasks.service import Mailing, TaskService
 from app.utils.datetime_converter import parse_local_datetime
 from app.views import remember_zone
 
-TIME_WITHOUT_RESERVATION = ("지금 보내기를 골랐는데 전송 시각이 있습니다. 그 시각에 보내려면 "
-                            "'예약'을 고르고, 지금 보내려면 시각을 지우세요.")
-RESERVATION_WITHOUT_TIME = "시간 형식이 올바르지 않습니다. 예약하려면 전송 시각을 입력하세요."
+# Plain strings (tests compare them): marked by N_, translated where raised.
+TIME_WITHOUT_RESERVATION = N_("지금 보내기를 골랐는데 전송 시각이 있습니다. 그 시각에 보내려면 "
+                               "'예약'을 고르고, 지금 보내려면 시각을 지우세요.")
+RESERVATION_WITHOUT_TIME = N_("시간 형식이 올바르지 않습니다. 예약하려면 전송 시각을 입력하세요.")
 
 
 class FieldError(ValueError):
@@ -53,7 +56,8 @@ class SendPlan:
     def shown(self) -> str:
         """Who it goes to, short, for the messages."""
         if self.audience is not None:
-            return f"목록 '{self.audience.name}'({self.count:,}명)"
+            return _("목록 '%(name)s'(%(count)s명)", name=self.audience.name,
+                     count=f"{self.count:,}")
         return display(self.addresses)
 
     def mailing(self) -> Mailing:
@@ -70,7 +74,7 @@ class SendPlan:
         member = db.session.scalar(sendable(self.audience.id, self.audience.owner)
                                    .offset(index).limit(1))
         if member is None:
-            raise ValueError("목록에 미리 볼 받는 사람이 없습니다.")
+            raise ValueError(_("목록에 미리 볼 받는 사람이 없습니다."))
         blank = dict.fromkeys(self.audience.columns or [], "")
         return member.address, {**blank, **(member.fields or {})}
 
@@ -85,7 +89,7 @@ def _uploaded(upload: FileStorage | None) -> str | None:
     if upload is None or not upload.filename:
         return None
     if not upload.filename.lower().endswith((".csv", ".txt")):
-        raise ValueError("받는 사람 파일은 .csv 파일이어야 합니다.")
+        raise ValueError(_("받는 사람 파일은 .csv 파일이어야 합니다."))
     return decode_upload(upload.read())[0]
 
 
@@ -100,7 +104,8 @@ def recipient_text(form: SendMailForm) -> tuple[str, str]:
     if uploaded is None:
         return typed, "recipient"
     if typed:
-        raise FieldError("recipient_file", "받는 사람은 입력란과 CSV 파일 중 한 곳에만 넣으세요.")
+        raise FieldError("recipient_file",
+                         _("받는 사람은 입력란과 CSV 파일 중 한 곳에만 넣으세요."))
     return uploaded, "recipient_file"
 
 
@@ -109,7 +114,7 @@ def template_named(name: str, username: str) -> MailTemplate:
     (the send form and the API read it the same way)."""
     template = MailTemplate.named(name, username)
     if template is None:
-        raise FieldError("template_name", f"알 수 없는 템플릿입니다: {name[:50]}")
+        raise FieldError("template_name", _("알 수 없는 템플릿입니다: %(name)s", name=name[:50]))
     return template
 
 
@@ -139,7 +144,8 @@ def plan_list_send(form: SendMailForm, username: str) -> SendPlan:
     the template uses among the list's columns, and someone to mail."""
     audience = owned_list(form.list_id.data or "", username)
     if recipient_text(form)[0]:
-        raise FieldError("list_id", "목록에 보낼 때는 받는 사람 입력란과 CSV 파일을 비워 두세요.")
+        raise FieldError("list_id",
+                         _("목록에 보낼 때는 받는 사람 입력란과 CSV 파일을 비워 두세요."))
     return list_plan(audience, _template(form, username))
 
 
@@ -148,7 +154,7 @@ def owned_list(list_id: str, username: str) -> MailingList:
     audience = db.session.scalar(db.select(MailingList).filter_by(
         id=bounded_int(list_id, MAX_ID) or 0, owner=username))
     if audience is None:
-        raise FieldError("list_id", "고른 목록을 찾을 수 없습니다.")
+        raise FieldError("list_id", _("고른 목록을 찾을 수 없습니다."))
     return audience
 
 
@@ -157,12 +163,12 @@ def list_plan(audience: MailingList, template: MailTemplate) -> SendPlan:
     list's columns, and someone to mail (the form and the API check the same)."""
     missing = sorted(set(fields_used(template.snapshot())) - set(audience.columns or []))
     if missing:
-        raise FieldError("list_id", f"템플릿이 쓰는 필드({', '.join(missing)})가 목록 "
-                         f"'{audience.name}'에 없습니다.")
+        raise FieldError("list_id", _("템플릿이 쓰는 필드(%(fields)s)가 목록 '%(name)s'에 "
+                                       "없습니다.", fields=", ".join(missing), name=audience.name))
     count = sendable_count(audience)
     if count == 0:
-        raise FieldError("list_id", f"목록 '{audience.name}'에 보낼 수 있는 받는 사람이 "
-                         "없습니다(비었거나 모두 수신 거부·반송).")
+        raise FieldError("list_id", _("목록 '%(name)s'에 보낼 수 있는 받는 사람이 "
+                                     "없습니다(비었거나 모두 수신 거부·반송).", name=audience.name))
     return SendPlan(template, RecipientList(addresses=[]), audience, count)
 
 
@@ -173,10 +179,10 @@ def plan_when(form: SendMailForm, username: str) -> tuple[datetime | None, str]:
     zone_name = remember_zone(form.timezone.data)
     if not form.is_scheduled.data:
         if text:
-            raise FieldError("scheduled_time", TIME_WITHOUT_RESERVATION)
+            raise FieldError("scheduled_time", _(TIME_WITHOUT_RESERVATION))
         return None, zone_name
     if not text:
-        raise FieldError("scheduled_time", RESERVATION_WITHOUT_TIME)
+        raise FieldError("scheduled_time", _(RESERVATION_WITHOUT_TIME))
     try:
         when = parse_local_datetime(text, zone_name)
         TaskService(username).check_time(when)

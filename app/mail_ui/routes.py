@@ -16,12 +16,15 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from app.extensions import db, limiter
 from app.filters import local_text
+from app.i18n import current_language
 from app.mail.render import RenderedMail, render_mail, sender_name
 from app.mail_ui import bp
 from app.mail_ui.draft import LAST_TEMPLATE, aria_attrs, keep, take
@@ -53,7 +56,7 @@ def _form() -> SendMailForm:
     return form
 
 
-NO_LIST = "목록 없이 (위에 입력한 받는 사람에게)"
+NO_LIST = _l("목록 없이 (위에 입력한 받는 사람에게)")
 # The id the page's alert <template> carries; the script swaps in a real task id.
 PLACEHOLDER_ID = 987654321
 RECENT_HOURS = 24  # ended sends listed under 최근 when the page loads
@@ -126,9 +129,10 @@ def _send_limit() -> str:
 def _said(when: datetime | None, zone_name: str, shown: str, template_name: str) -> str:
     """SPEC's success words."""
     if when is not None:
-        return (f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 "
-                f"예약({local_text(when, zone_name)})하였습니다.")
-    return f"[{shown}]에게 [{template_name}] 템플릿 메일을 전송하였습니다."
+        return _("[%(shown)s]에게 [%(template_name)s] 템플릿 메일 전송을 예약(%(time)s)하였습니다.",
+                 shown=shown, template_name=template_name, time=local_text(when, zone_name))
+    return _("[%(shown)s]에게 [%(template_name)s] 템플릿 메일을 전송하였습니다.",
+             shown=shown, template_name=template_name)
 
 
 @bp.post("/send_mail")
@@ -149,19 +153,21 @@ def send_mail_post() -> Response:
         keep(form, getattr(exc, "field", None), str(exc))
         return _back()
     except EnqueueError:
-        flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 실패하였습니다.", "danger")
+        flash(_("[%(shown)s]에게 [%(template_name)s] 템플릿 메일 전송을 실패하였습니다.",
+                shown=shown, template_name=template_name), "danger")
         keep(form, None, "")
         return _back()
     except QueueFull as exc:
-        flash(f"[{shown}]에게 [{template_name}] 템플릿 메일 전송을 접수했습니다. {QUEUE_FULL}",
-              "warning")
+        flash(_("[%(shown)s]에게 [%(template_name)s] 템플릿 메일 전송을 접수했습니다. "
+                "%(queue_full)s",
+                shown=shown, template_name=template_name, queue_full=QUEUE_FULL), "warning")
         task = exc.task
     else:
         flash(_said(when, zone_name, shown, template_name), "success")
         if plan.addresses and (skipped := Suppression.among(current_user.username,
                                                             plan.addresses)):
-            flash(f"받는 사람 중 {skipped}명은 수신 거부 목록에 있어 보내지 않습니다 "
-                  "(보낼 때 다시 확인합니다).", "info")
+            flash(_("받는 사람 중 %(count)d명은 수신 거부 목록에 있어 보내지 않습니다 "
+                    "(보낼 때 다시 확인합니다).", count=skipped), "info")
     session[LAST_TEMPLATE] = template_name
     if task is not None:
         session[JUST_SENT] = task.id
@@ -175,7 +181,7 @@ def _preview_limit() -> str:
 # The JSON answer and the frame's HTML draw on one count: RATELIMIT_PREVIEW bounds renders.
 _preview_limited = limiter.shared_limit(_preview_limit, scope="preview", key_func=per_user)
 
-NO_HTML = "이 템플릿에는 HTML 본문이 없습니다(텍스트만 보냅니다)."
+NO_HTML = _l("이 템플릿에는 HTML 본문이 없습니다(텍스트만 보냅니다).")
 
 
 def _index(count: int) -> int:
@@ -183,7 +189,7 @@ def _index(count: int) -> int:
     try:
         index = int(request.values.get("index") or 0)
     except ValueError:
-        raise ValueError("미리 볼 받는 사람의 번호(index)가 올바르지 않습니다.") from None
+        raise ValueError(_("미리 볼 받는 사람의 번호(index)가 올바르지 않습니다.")) from None
     return min(max(index, 0), count - 1)
 
 
@@ -212,8 +218,8 @@ def preview() -> tuple[dict[str, Any], int]:
 
 def _note(message: str) -> str:
     """A line of text as a document of its own (for the frame, when there is no mail)."""
-    return (f'<!doctype html><html lang="ko"><meta charset="utf-8"><title>미리보기</title>'
-            f"<p>{escape(message)}</p></html>")
+    return (f'<!doctype html><html lang="{current_language()}"><meta charset="utf-8">'
+            f"<title>{escape(_('미리보기'))}</title><p>{escape(message)}</p></html>")
 
 
 @bp.post("/send_mail/preview.html")
@@ -226,7 +232,7 @@ def preview_html() -> Response:
     except ValueError as exc:
         html, status = _note(str(exc)), 400
     else:
-        html, status = mail.html or _note(NO_HTML), 200
+        html, status = mail.html or _note(str(NO_HTML)), 200
     response = make_response(html, status)
     response.mimetype = "text/html"
     response.headers["Content-Security-Policy"] = MAIL_HTML_POLICY

@@ -5,14 +5,15 @@ handed back), and what a refusal means for the Task."""
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from redis.exceptions import OutOfMemoryError, ReadOnlyError
 
 from app.models import Task
 from app.models.task import RESERVED
 from app.queue import INLINE, Job, JobRetry, QueueSet, retry_after
 
-QUEUE_FULL = ("작업 대기열(Redis)이 가득 차 지금은 넣지 못했고, 대기열에 자리가 나는 대로 "
-              "보냅니다.")
+QUEUE_FULL = _l("작업 대기열(Redis)이 가득 차 지금은 넣지 못했고, 대기열에 자리가 나는 대로 "
+                 "보냅니다.")
 
 
 class EnqueueError(Exception):

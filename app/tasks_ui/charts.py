@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app import labels
 from app.extensions import db
 from app.models import Delivery, Task
@@ -119,7 +121,7 @@ def timeline(events: Binned | Sequence[tuple[datetime, str]] | None,
     from their counts in spans (``Binned``, e.g. ``task_bins``) or from the events."""
     made = events if isinstance(events, Binned) or events is None else binned(events, bins)
     if made is None or not made.total:
-        return Chart(summary="아직 처리된 받는 사람이 없습니다.")
+        return Chart(summary=_("아직 처리된 받는 사람이 없습니다."))
     tallest = max(sum(c.values()) for c in made.counted)
     width = WIDTH / len(made.counted)
     rects: list[Rect] = []
@@ -127,7 +129,8 @@ def timeline(events: Binned | Sequence[tuple[datetime, str]] | None,
         title = f"{when(made.first + made.span * i)}: " + _words(counts, STACK)
         rects += _stack(i * width + 1, width - 2, counts, HEIGHT / tallest, title)
     start, end = when(made.first), when(made.last)
-    return Chart(rects, start, end, f"{start}부터 {end}까지 처리된 받는 사람 {made.total}명")
+    return Chart(rects, start, end, _("%(start)s부터 %(end)s까지 처리된 받는 사람 %(count)s명",
+                                     start=start, end=end, count=made.total))
 
 
 def split(counts: Mapping[str, int]) -> Chart:
@@ -139,14 +142,15 @@ def split(counts: Mapping[str, int]) -> Chart:
         if n and total:
             w = WIDTH * n / total
             rects.append(Rect(round(x, 2), 0, round(w, 2), 24, kind,
-                              f"{split_label(kind)} {n}명"))
+                              _("%(label)s %(count)s명", label=split_label(kind), count=n)))
             x += w
-    return Chart(rects, summary=f"받는 사람 {total}명: " + _words(counts, SPLIT_ORDER))
+    return Chart(rects, summary=_("받는 사람 %(count)s명: %(words)s", count=total,
+                                  words=_words(counts, SPLIT_ORDER)))
 
 
 def _words(counts: Mapping[str, int], order: Iterable[str]) -> str:
     parts = [f"{split_label(k)} {counts[k]}" for k in order if counts.get(k)]
-    return ", ".join(parts) or "없음"
+    return ", ".join(parts) or _("없음")
 
 
 @dataclass
@@ -164,15 +168,17 @@ def daily(days: Sequence[Day], day_text: Callable[[date], str]) -> Chart:
     width = WIDTH / max(1, len(days))
     rects: list[Rect] = []
     for i, d in enumerate(days):
-        title = f"{day_text(d.day)}: 보내기 {d.sends}건, " + _words(d.counts, STACK)
+        title = _("%(day)s: 보내기 %(sends)s건, %(words)s", day=day_text(d.day), sends=d.sends,
+                  words=_words(d.counts, STACK))
         rects += _stack(i * width + 1, width - 2, d.counts, HEIGHT / tallest, title)
     sends = sum(d.sends for d in days)
     total: dict[str, int] = {}
     for d in days:
         for kind, n in d.counts.items():
             total[kind] = total.get(kind, 0) + n
-    summary = (f"최근 {len(days)}일 동안 보내기 {sends}건, 받는 사람 "
-               f"{sum(total.values())}명: " + _words(total, STACK))
+    summary = _("최근 %(days)s일 동안 보내기 %(sends)s건, 받는 사람 %(count)s명: %(words)s",
+                days=len(days), sends=sends, count=sum(total.values()),
+                words=_words(total, STACK))
     return Chart(rects, day_text(days[0].day) if days else "",
                  day_text(days[-1].day) if days else "", summary)
 

@@ -9,6 +9,7 @@ asks (the page's script asks in the alert itself and sends ``confirm=1``)."""
 from __future__ import annotations
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -67,12 +68,16 @@ def _cancel(task_id: int, reservation: bool) -> Answer:
     if canceled is None:
         return _refused(task, refused_message(task))
     if canceled.status == RUNNING:  # asked: it stops between two messages
-        return _answer(True, f"Task#{task.id} {task.name}의 취소를 요청했습니다. 보내던 메시지를 "
-                             "마치는 대로 멈춥니다.", "canceling", pending=True)
-    message = f"{'예약 ' if reservation else ''}Task#{task.id} {task.name}가 취소되었습니다."
+        return _answer(True, _("Task#%(id)s %(name)s의 취소를 요청했습니다. 보내던 메시지를 "
+                               "마치는 대로 멈춥니다.", id=task.id, name=task.name),
+                       "canceling", pending=True)
+    message = (_("예약 Task#%(id)s %(name)s가 취소되었습니다.", id=task.id, name=task.name)
+               if reservation else
+               _("Task#%(id)s %(name)s가 취소되었습니다.", id=task.id, name=task.name))
     if canceled.started_at is not None:
-        message += (f" ({canceled.recipient_count}명 중 {canceled.delivered_count}명에게 "
-                    "전송됨)")
+        message += " " + _("(%(total)s명 중 %(delivered)s명에게 전송됨)",
+                           total=canceled.recipient_count,
+                           delivered=canceled.delivered_count)
     return _answer(True, message, "canceled")
 
 
@@ -90,7 +95,8 @@ def cancel_reserve(task_id: int) -> Answer:
 
 def refused_message(task: Task) -> str:
     """SPEC's refusal for a task that had already ended."""
-    return f"Task#{task.id} {task.name}가 이미 완료된 상태라 취소에 실패했습니다."
+    return _("Task#%(id)s %(name)s가 이미 완료된 상태라 취소에 실패했습니다.", id=task.id,
+             name=task.name)
 
 
 @bp.post("/tasks/<id:task_id>/reschedule")
@@ -106,10 +112,10 @@ def reschedule(task_id: int) -> Answer:
     except ValueError as exc:
         return _answer(False, str(exc))
     if moved is None:
-        return _answer(False, f"Task#{task.id} {task.name}는 이미 예약 상태가 아니라 시각을 "
-                              "바꿀 수 없습니다.")
-    return _answer(True, f"예약 Task#{task.id} {task.name}의 전송 시각을 "
-                         f"{local_text(when, zone_name)}(으)로 바꾸었습니다.")
+        return _answer(False, _("Task#%(id)s %(name)s는 이미 예약 상태가 아니라 시각을 "
+                                "바꿀 수 없습니다.", id=task.id, name=task.name))
+    return _answer(True, _("예약 Task#%(id)s %(name)s의 전송 시각을 %(time)s(으)로 바꾸었습니다.",
+                           id=task.id, name=task.name, time=local_text(when, zone_name)))
 
 
 @bp.post("/tasks/<id:task_id>/send_now")
@@ -123,8 +129,10 @@ def send_now(task_id: int) -> Answer:
     except ValueError as exc:  # over the quota: it stays reserved
         return _answer(False, str(exc))
     if queued is None:
-        return _refused(task, f"Task#{task.id} {task.name}는 이미 예약 상태가 아닙니다.")
-    return _answer(True, f"예약 Task#{task.id} {task.name}를 지금 보냅니다.")
+        return _refused(task, _("Task#%(id)s %(name)s는 이미 예약 상태가 아닙니다.",
+                                id=task.id, name=task.name))
+    return _answer(True, _("예약 Task#%(id)s %(name)s를 지금 보냅니다.", id=task.id,
+                           name=task.name))
 
 
 @bp.post("/tasks/<id:task_id>/pause")
@@ -133,14 +141,16 @@ def pause(task_id: int) -> Answer:
     task = _owned(task_id)
     paused = TaskService(current_user.username).pause_task(task.id)
     if paused is None:
-        return _refused(task, f"Task#{task.id} {task.name}는 전송 대기 중이거나 전송 중일 때만 "
-                              "일시 중지할 수 있습니다.")
+        return _refused(task, _("Task#%(id)s %(name)s는 전송 대기 중이거나 전송 중일 때만 "
+                                "일시 중지할 수 있습니다.", id=task.id, name=task.name))
     if paused.status == RUNNING:  # asked: it stops between two messages
-        return _answer(True, f"Task#{task.id} {task.name}의 일시 중지를 요청했습니다. 보내던 "
-                             "메시지를 마치는 대로 멈춥니다.", "pausing", pending=True)
-    return _answer(True, f"Task#{task.id} {task.name}를 일시 중지하였습니다 "
-                         f"({paused.recipient_count}명 중 {paused.delivered_count}명에게 전송됨).",
-                   "paused")
+        return _answer(True, _("Task#%(id)s %(name)s의 일시 중지를 요청했습니다. 보내던 "
+                               "메시지를 마치는 대로 멈춥니다.", id=task.id, name=task.name),
+                       "pausing", pending=True)
+    return _answer(True, _("Task#%(id)s %(name)s를 일시 중지하였습니다 "
+                           "(%(total)s명 중 %(delivered)s명에게 전송됨).", id=task.id,
+                           name=task.name, total=paused.recipient_count,
+                           delivered=paused.delivered_count), "paused")
 
 
 @bp.post("/tasks/<id:task_id>/resume")
@@ -152,8 +162,10 @@ def resume(task_id: int) -> Answer:
     except ValueError as exc:  # over the quota: it stays paused
         return _answer(False, str(exc))
     except QueueFull:
-        return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다. {QUEUE_FULL}",
-                       "queued")
+        return _answer(True, _("Task#%(id)s %(name)s의 전송을 다시 시작합니다.", id=task.id,
+                               name=task.name) + f" {QUEUE_FULL}", "queued")
     if resumed is None:
-        return _refused(task, f"Task#{task.id} {task.name}는 일시 중지 상태가 아닙니다.")
-    return _answer(True, f"Task#{task.id} {task.name}의 전송을 다시 시작합니다.")
+        return _refused(task, _("Task#%(id)s %(name)s는 일시 중지 상태가 아닙니다.",
+                                id=task.id, name=task.name))
+    return _answer(True, _("Task#%(id)s %(name)s의 전송을 다시 시작합니다.", id=task.id,
+                           name=task.name))

@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import labels
 from app.extensions import db
 from app.filters import to_short_local
+from app.i18n import N_
 from app.models import Delivery, Task
 from app.models.task import (
     BOUNCED,
@@ -40,7 +42,7 @@ OUTCOME_STATUSES = {"delivered": (DELIVERED,), "refused": (REFUSED,),
                     "pending": (PENDING, SENDING), "unknown": (UNKNOWN,),
                     "suppressed": (SUPPRESSED,), "bounced": (BOUNCED,)}
 MAX_QUERY = 200  # characters of a search kept
-TIMELINE_LATER = "보내기가 끝나면 시간에 따른 전송을 그립니다."
+TIMELINE_LATER = N_("보내기가 끝나면 시간에 따른 전송을 그립니다.")
 
 
 def outcome_choices() -> list[tuple[str, str]]:
@@ -66,7 +68,7 @@ def searched(task_id: int, args: Mapping[str, str]) -> tuple[Any, dict[str, str]
         query = query.where(Delivery.status.in_(OUTCOME_STATUSES[chosen]))
         filters["outcome"] = chosen
     elif chosen:
-        errors.append(f"알 수 없는 결과입니다: {chosen[:20]}")
+        errors.append(_("알 수 없는 결과입니다: %(value)s", value=chosen[:20]))
     return query.order_by(Delivery.position, Delivery.id), filters, errors
 
 
@@ -110,7 +112,7 @@ def _timeline(task: Task) -> charts.Chart:
     """The task's deliveries over time, once it has ended (the page is drawn again then):
     while it sends, no pass over its rows on each look."""
     if task.is_unfinished:
-        return charts.Chart(summary=TIMELINE_LATER)
+        return charts.Chart(summary=_(TIMELINE_LATER))
     return charts.timeline(charts.task_bins(task.id), lambda t: to_short_local(t, seconds=True))
 
 
@@ -148,7 +150,7 @@ def resend(task_id: int) -> Response:
     status = WHICH.get(request.form.get("which", ""))
     back = redirect(url_for("tasks.detail", task_id=task.id))
     if status is None or task.job_func is None:
-        flash("다시 보낼 대상을 고르세요 (failed 또는 unknown).", "danger")
+        flash(_("다시 보낼 대상을 고르세요 (failed 또는 unknown)."), "danger")
         return back
     try:
         new = TaskService(current_user.username).resend(task, status)
@@ -159,20 +161,23 @@ def resend(task_id: int) -> Response:
         flash(str(exc), "danger")
         return back
     except EnqueueError:
-        flash(f"Task#{task.id}의 다시 보내기를 시작하지 못했습니다.", "danger")
+        flash(_("Task#%(id)s의 다시 보내기를 시작하지 못했습니다.", id=task.id), "danger")
         return back
     except QueueFull as full:
-        flash(f"Task#{task.id}의 받는 사람 {full.task.recipient_count}명에게 다시 보내기를 "
-              f"접수했습니다 (Task#{full.task.id}). {QUEUE_FULL}{_skipped(task.id, status)}",
-              "warning")
+        flash(_("Task#%(id)s의 받는 사람 %(count)s명에게 다시 보내기를 접수했습니다 "
+                "(Task#%(new_id)s). %(queue_full)s", id=task.id,
+                count=full.task.recipient_count, new_id=full.task.id, queue_full=QUEUE_FULL)
+              + _skipped(task.id, status), "warning")
         return redirect(url_for("tasks.detail", task_id=full.task.id))
-    flash(f"Task#{task.id}의 받는 사람 {new.recipient_count}명에게 다시 보냅니다 "
-          f"(Task#{new.id}).{_skipped(task.id, status)}", "success")
+    flash(_("Task#%(id)s의 받는 사람 %(count)s명에게 다시 보냅니다 (Task#%(new_id)s).",
+            id=task.id, count=new.recipient_count, new_id=new.id)
+          + _skipped(task.id, status), "success")
     return redirect(url_for("tasks.detail", task_id=new.id))
 
 
 def _skipped(task_id: int, status: str) -> str:
     """What a resend of the refused said about those whose message could not be made."""
     count = not_built_count(task_id) if status == REFUSED else 0
-    return (f" 메일을 만들지 못한 {count}명은 같은 템플릿으로는 다시 만들 수 없어 뺐습니다. "
-            "템플릿을 고친 뒤 보내기 화면에서 보내세요." if count else "")
+    return (" " + _("메일을 만들지 못한 %(count)s명은 같은 템플릿으로는 다시 만들 수 없어 "
+                    "뺐습니다. 템플릿을 고친 뒤 보내기 화면에서 보내세요.", count=count)
+            if count else "")

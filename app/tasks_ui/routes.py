@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select
 
@@ -46,12 +47,13 @@ def filtered(query: Select[Any], args: Mapping[str, str], zone_name: str) -> tup
     elif status in STATUSES:
         query = query.where(Task.status == status)
     elif status:
-        errors.append(f"알 수 없는 상태입니다: {status[:20]}")
+        errors.append(_("알 수 없는 상태입니다: %(value)s", value=status[:20]))
     for name, op in (("from", "ge"), ("to", "lt")):
         raw = args.get(name, "")
         start = _day_start(raw, zone_name) if raw else None
         if raw and start is None:
-            errors.append(f"날짜 형식이 올바르지 않습니다 (YYYY-MM-DD): {raw[:20]}")
+            errors.append(_("날짜 형식이 올바르지 않습니다 (YYYY-MM-DD): %(value)s",
+                            value=raw[:20]))
         elif start is not None:
             bound = start if op == "ge" else start + timedelta(days=1)
             query = query.where(Task.created_at >= bound if op == "ge"
@@ -81,7 +83,7 @@ def index() -> str:
         abort(404)
     filters = {k: v for k, v in request.args.items() if k in ("status", "from", "to", "q") and v}
     return render_template("tasks_ui/index.html", page=page, filters=filters, errors=errors,
-                           statuses=STATUS_CHOICES, chart=last_days_chart())
+                           statuses=status_choices(), chart=last_days_chart())
 
 
 def last_days_chart(days: int = 30) -> charts.Chart:
@@ -90,7 +92,5 @@ def last_days_chart(days: int = 30) -> charts.Chart:
     today = localtime(utcnow(), tz).date()
     rows = charts.user_days(current_user.username, today,
                             lambda moment: localtime(moment, tz).date(), days)
-    return charts.daily(rows, lambda day: f"{day.month}월 {day.day}일")
+    return charts.daily(rows, lambda day: _("%(month)s월 %(day)s일", month=day.month, day=day.day))
 
-
-STATUS_CHOICES = status_choices()
