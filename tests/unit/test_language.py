@@ -31,12 +31,16 @@ class _Chrome(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        foreign = found.get("lang") == "ko" and tag != "html"
+        foreign = self.left_out(tag, found)
         if not foreign and not any(self._foreign):
             self.words += [found[a] or "" for a in ("aria-label", "title", "placeholder")
                            if a in found]
         if tag not in self.VOID:
             self._foreign.append(foreign)
+
+    def left_out(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        """Whether the element ``tag`` with ``attrs`` is left out, and all it holds."""
+        return attrs.get("lang") == "ko" and tag != "html"
 
     def handle_endtag(self, tag: str) -> None:
         if tag not in self.VOID and self._foreign:
