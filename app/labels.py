@@ -84,6 +84,16 @@ CONFIRM_WORDS = {
     "no": _l("돌아가기"),
 }
 
+# The send page's and the alerts' own words in the scripts (progress.js, controls.js,
+# preview.js).
+SCRIPT_WORDS = {
+    "count": _l("{delivered}/{total}명"),
+    "close": _l("닫기"),
+    "preview_failed": _l("미리보기를 만들지 못했습니다."),
+    "preview_failed_status": _l("미리보기를 만들지 못했습니다 ({status})."),
+    "unreachable": _l("서버에 연결할 수 없습니다."),
+}
+
 
 def status_text(status: str, failed: bool = False) -> str:
     """The words for a task's status (a failed finish reads 실패; an unknown one as is)."""
@@ -129,6 +139,7 @@ def for_js() -> dict[str, Any]:
         "send": SEND_WORDS,
         "import": IMPORT_WORDS,
         "confirm": CONFIRM_WORDS,
+        "script": SCRIPT_WORDS,
     })
 
 

@@ -47,7 +47,7 @@
     close.type = 'button';
     close.className = 'btn-close';
     close.setAttribute('data-bs-dismiss', 'alert');
-    close.setAttribute('aria-label', '닫기');
+    close.setAttribute('aria-label', (window.MailroomLabels.words.script || {}).close || '');
     alert.appendChild(close);
     main.insertBefore(alert, main.firstChild);
   }

@@ -9,6 +9,8 @@
   const box = document.getElementById("preview");
   if (!form || !box) return;
   const $ = (id) => document.getElementById(id);
+  // Its words, in the reader's language (app/labels.py's SCRIPT_WORDS, through labels.js).
+  const said = (window.MailroomLabels && window.MailroomLabels.words.script) || {};
   let index = 0;
   let count = 0;
 
@@ -69,10 +71,11 @@
         method: "POST", body: body, credentials: "same-origin",
         headers: { "Accept": "application/json" },
       });
-      const data = await response.json().catch(() => ({ error: "미리보기를 만들지 못했습니다 (" + response.status + ")." }));
-      if (response.ok) show(data); else fail(data.error || "미리보기를 만들지 못했습니다.");
+      const data = await response.json().catch(() => ({
+        error: said.preview_failed_status.replace("{status}", response.status) }));
+      if (response.ok) show(data); else fail(data.error || said.preview_failed);
     } catch (err) {
-      fail("서버에 연결할 수 없습니다.");
+      fail(said.unreachable);
     }
   }
 

@@ -123,7 +123,9 @@
     state.className = 'badge ms-1 ' + (entry.failed ? 'text-bg-danger'
       : entry.status === 'finished' ? 'text-bg-success' : 'text-bg-secondary');
     // An import says its lines and counts (its log) instead of recipients.
-    let text = entry.detail !== undefined ? entry.detail : entry.delivered + '/' + entry.total + '명';
+    let text = entry.detail !== undefined ? entry.detail
+      : (labels.words.script || {}).count.replace('{delivered}', entry.delivered)
+        .replace('{total}', entry.total);
     if (entry.detail === undefined && entry.log
         && (entry.failed || entry.status === 'queued' || entry.status === 'paused')) {
       text += ' · ' + entry.log;
