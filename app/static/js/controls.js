@@ -28,10 +28,14 @@
   // The answer in the task's alert; at the top of the page too (one at a time), heard there
   // only when the task has no alert to say it in, or one about to leave (a reservation
   // canceled or sent now leaves the list).
+  // An answer that comes after the poll has said the task ended (a busy server answers a
+  // cancel late) leaves the alert's words of that end in place: the top says it.
   function showMessage(category, message, taskId) {
     const line = taskId ? byId(taskId + '-message') : null;
     const lasting = line && !line.closest('#reserved');
-    if (line) {
+    const shown = taskId ? byId(taskId + '-alert') : null;
+    const ended = shown && ['canceled', 'finished'].includes(shown.dataset.status);
+    if (line && !ended) {
       line.textContent = message;
       line.dataset.tone = category;
       line.dataset.answer = '1';
