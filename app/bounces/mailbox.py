@@ -22,9 +22,9 @@ from flask import Flask
 
 from app.bounces.handle import NotYet, handle_message
 from app.extensions import db
+from app.mail.relay import is_loopback
 
 log = logging.getLogger(__name__)
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 BATCH = 50  # messages fetched at once
 
 
@@ -46,7 +46,7 @@ def read_url(url: str) -> MailboxAddress:
     parts = urlsplit(url)
     if parts.scheme not in ("imaps", "imap") or not parts.hostname:
         raise ValueError("BOUNCE_IMAP_URL must be imaps://user:password@host/FOLDER")
-    if parts.scheme == "imap" and parts.hostname not in LOOPBACK:
+    if parts.scheme == "imap" and not is_loopback(parts.hostname):
         raise ValueError("plain imap:// only to this machine: use imaps://")
     return MailboxAddress(parts.scheme == "imaps", parts.hostname,
                           parts.port or (993 if parts.scheme == "imaps" else 143),
