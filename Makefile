@@ -34,12 +34,11 @@ bench: $(STAMP) $(MO)
 screenshots: $(STAMP) $(MO)
 	$(BIN)/python scripts/screenshots.py
 
-# After marking new words: extract them and merge them into every catalog (then translate
-# the new entries; the next run, test or install compiles).
+# After marking new words: extract them, merge them into every catalog and compile (Korean
+# is filled in; translate the new English entries, or pass a translator's .po with
+# `python scripts/messages.py --from FILE`).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
-	rm app/translations/messages.pot
+	$(BIN)/python scripts/messages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
