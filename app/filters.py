@@ -1,19 +1,18 @@
-"""Jinja filters: times in the user's zone; the words of app/labels.py (statuses, outcomes,
-remaining time) for the templates, and for the page scripts through ``page_labels``."""
+"""Jinja filters: times in the user's zone and language (app/dates.py); the words of
+app/labels.py (statuses, outcomes, remaining time) for the templates, and for the page
+scripts through ``page_labels``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask import Flask, current_app, session
-from flask_babel import gettext as _
 
 from app import labels
+from app.dates import long_text, short_text
 from app.models import Task
 from app.models.types import utcnow
-from app.utils.datetime_converter import korean_datetime, localtime, remaining_seconds, zone
-
-KOREAN_LONG_FORM = "%Y년%m월%d일 %H시 %M분 %S초"  # korean_datetime's
+from app.utils.datetime_converter import localtime, remaining_seconds, zone
 
 
 def user_zone_name() -> str:
@@ -22,13 +21,9 @@ def user_zone_name() -> str:
 
 
 def local_text(moment: datetime, zone_name: str, fmt: str | None = None) -> str:
-    """``moment`` in the zone ``zone_name`` (Korean long form unless ``fmt`` is given)."""
+    """``moment`` in the zone ``zone_name``, in the reader's long form unless ``fmt``."""
     local = localtime(moment, zone(zone_name, current_app.config["APP_TIMEZONE"]))
-    if fmt:
-        return local.strftime(fmt)
-    # Korean's long form (korean_datetime's) unless the reader's language writes it otherwise
-    long_form = _("%Y년%m월%d일 %H시 %M분 %S초")
-    return korean_datetime(local) if long_form == KOREAN_LONG_FORM else local.strftime(long_form)
+    return local.strftime(fmt) if fmt else long_text(local)
 
 
 def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
@@ -36,21 +31,9 @@ def to_localtime(moment: datetime | None, fmt: str | None = None) -> str:
     return "" if moment is None else local_text(moment, user_zone_name(), fmt)
 
 
-def short_text(local: datetime, today: datetime, seconds: bool = False) -> str:
-    """``12월 6일 오전 3:15`` (the year first when it is not ``today``'s; ``:33`` with
-    ``seconds``): short enough for a table cell on a phone."""
-    half = _("오전") if local.hour < 12 else _("오후")
-    clock = f"{local.hour % 12 or 12}:{local.minute:02d}" + (f":{local.second:02d}"
-                                                             if seconds else "")
-    day = _("%(month)s월 %(day)s일", month=local.month, day=local.day)
-    if local.year != today.year:
-        day = _("%(year)s년 %(day)s", year=local.year, day=day)
-    return _("%(day)s %(half)s %(clock)s", day=day, half=half, clock=clock)
-
-
 def to_short_local(moment: datetime | None, seconds: bool = False) -> str:
-    """A UTC time in the signed-in user's zone, short (``12월 6일 오전 3:15``); the long
-    form (``localtime``) stays for the send page's reserved list."""
+    """A UTC time in the signed-in user's zone, short (``12월 6일 오전 3:15``, ``Dec 6,
+    3:15 AM``); the long form (``localtime``) stays for the send page's reserved list."""
     if moment is None:
         return ""
     tz = zone(user_zone_name(), current_app.config["APP_TIMEZONE"])

@@ -4,8 +4,10 @@ session of a visitor not signed in), else the browser's ``Accept-Language``, els
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale, refresh
+from flask_babel import force_locale, get_locale, refresh
 from flask_login import current_user
 
 from app.extensions import babel
@@ -21,6 +23,12 @@ def N_(message: str) -> str:  # noqa: N802 (the name pybabel extracts by default
     """Marks ``message`` for the catalogs and returns it as it is: for a constant kept in
     Korean (compared by tests), translated with ``gettext`` where it is shown."""
     return message
+
+
+def written_in(language: str | None) -> AbstractContextManager[None]:
+    """Write in ``language`` (a task's, an operator's; None: Korean) where no request
+    chooses: the worker's words about a send are in the language the send was made in."""
+    return force_locale(language if language in LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def chosen_language() -> str | None:

@@ -16,10 +16,12 @@ from email.message import Message
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 
 from app.bounces.verp import envelope_sender
 from app.extensions import after_bulk_write, db
+from app.i18n import N_
 from app.mail.claims import Outgoing
 from app.mail.pool import DB_PATIENCE, run_connections
 from app.mail.rate import SendRate
@@ -52,11 +54,12 @@ from app.tasks.patience import database_gone, patiently
 from app.tasks.quota import QuotaExceeded, charge_at_start
 
 log = logging.getLogger(__name__)
-RATE_NOTE = "전송 속도 제한(MAIL_RATE_PER_SECOND)에 따라 차례를 기다리며 보내는 중입니다."
+# What the log says, in the task's language (``_(RATE_NOTE)`` where it is written)
+RATE_NOTE = N_("전송 속도 제한(MAIL_RATE_PER_SECOND)에 따라 차례를 기다리며 보내는 중입니다.")
 LIMIT_STRIKES = 3
-NOBODY = "보낼 받는 사람이 없습니다(목록이 비었거나 모두 수신 거부·반송 상태입니다)."
-GAVE_UP = (f"템플릿이 처리 한도를 {LIMIT_STRIKES}번 넘어 나머지 받는 사람의 메일은 만들지 "
-           "않았습니다.")
+NOBODY = N_("보낼 받는 사람이 없습니다(목록이 비었거나 모두 수신 거부·반송 상태입니다).")
+GAVE_UP = N_("템플릿이 처리 한도를 %(strikes)s번 넘어 나머지 받는 사람의 메일은 만들지 "
+             "않았습니다.")
 
 
 SHOWN_IN_RESULT = 100  # refused and unknown recipients the task's result names
@@ -88,7 +91,7 @@ def _outcome(task_id: int, total: int) -> dict[str, Any]:
         "total": total, "suppressed": counts.get(SUPPRESSED, 0), "refused_count": failed,
         "unknown_count": counts.get(UNKNOWN, 0), "refused": refused, "unknown": unknown}
     if total == 0:
-        result.update(failed=True, log=NOBODY)
+        result.update(failed=True, log=_(NOBODY))
     elif reasons := _reasons(refused, unknown, counts):
         result["failed"] = True
         result["log"] = " / ".join(reasons)
@@ -102,18 +105,20 @@ def _reasons(refused: list[dict[str, Any]], unknown: list[dict[str, Any]],
     reasons = []
     not_built = [e for e in refused if e.get("kind") == NOT_BUILT]
     by_server = [e for e in refused if e.get("kind") != NOT_BUILT]
+    explained = [f"{e['recipient']} ({e['error']})" for e in not_built]
     if counts.get(NOT_BUILT):
-        reasons.append(f"메일을 만들지 못한 주소 {counts[NOT_BUILT]}개(받는 서버와 무관): "
-                       + display([f"{e['recipient']} ({e['error']})" for e in not_built],
-                                 shown=5, total=counts[NOT_BUILT]))
+        reasons.append(_("메일을 만들지 못한 주소 %(count)s개(받는 서버와 무관): %(who)s",
+                         count=counts[NOT_BUILT],
+                         who=display(explained, shown=5, total=counts[NOT_BUILT])))
     if counts.get(REFUSED):
-        reasons.append(f"받는 서버가 거부한 주소 {counts[REFUSED]}개: " + display(
-            [f"{e['recipient']} ({e['error']})" for e in by_server], shown=5,
-            total=counts[REFUSED]))
+        explained = [f"{e['recipient']} ({e['error']})" for e in by_server]
+        reasons.append(_("받는 서버가 거부한 주소 %(count)s개: %(who)s", count=counts[REFUSED],
+                         who=display(explained, shown=5, total=counts[REFUSED])))
     if counts.get(UNKNOWN):
-        reasons.append(f"전달 여부를 알 수 없는 주소 {counts[UNKNOWN]}개(자동으로 다시 "
-                       "보내지 않음): " + display([e["recipient"] for e in unknown], shown=5,
-                                                total=counts[UNKNOWN]))
+        reasons.append(_("전달 여부를 알 수 없는 주소 %(count)s개(자동으로 다시 보내지 않음): "
+                         "%(who)s", count=counts[UNKNOWN], who=display(
+                             [e["recipient"] for e in unknown], shown=5,
+                             total=counts[UNKNOWN])))
     return reasons
 
 
@@ -125,7 +130,7 @@ def task_template(task_id: int, template_name: str, owner: str) -> dict[str, Any
         return snapshot
     template = MailTemplate.named(template_name, owner)
     if template is None:
-        raise LookupError(f"템플릿을 찾을 수 없습니다: {template_name}")
+        raise LookupError(_("템플릿을 찾을 수 없습니다: %(name)s", name=template_name))
     return template.snapshot()
 
 
@@ -150,12 +155,12 @@ class Composer:
     def __call__(self, items: list[Outgoing]) -> list[Message | str]:
         """Each item's message, or why it cannot be made."""
         if self.strikes >= LIMIT_STRIKES:
-            return [GAVE_UP] * len(items)
+            return [_(GAVE_UP, strikes=LIMIT_STRIKES)] * len(items)
         # Each connection's thread runs in an app context: the links read its config.
         try:
             links = [unsubscribe_links(self.owner, item.recipient) for item in items]
         except LookupError as exc:  # the sending account is gone: no link, no mail
-            return [f"보내는 계정을 찾을 수 없습니다: {exc}"] * len(items)
+            return [_("보내는 계정을 찾을 수 없습니다: %(error)s", error=exc)] * len(items)
         contexts = [recipient_context(item.recipient, {**self.blank, **(item.fields or {})},
                                       self.sender_name, link)
                     for item, (link, _) in zip(items, links, strict=True)]
@@ -249,7 +254,7 @@ def _send(app: Flask, run: Run, total: int, pending: int, composer: Composer) ->
     def on_tick() -> None:
         if not progress.due():
             return
-        note = RATE_NOTE if rate.waited > 1 else None
+        note = _(RATE_NOTE) if rate.waited > 1 else None
         try:
             done = total - Delivery.count(task_id, PENDING, SENDING)
         except DBAPIError as exc:  # the database is away: the connections wait it out

@@ -20,9 +20,11 @@ from collections.abc import Callable
 from email.message import Message
 
 from flask import Flask
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
 from app.extensions import db
+from app.i18n import current_language, written_in
 from app.mail.claims import Compose, Outcome, Outgoing, claim_batch, write_outcomes
 from app.mail.rate import SendRate
 from app.mail.sender import OutcomeUnknown, RecipientRefused, SmtpConnection, abort_all
@@ -57,12 +59,13 @@ class Sender:
         self.losses = 0  # connections lost in a row once DATA had begun
         self.turn: str | None = None  # this message's turn of the second, while it goes
         self.floor = 0  # where this connection's last claim began (claims.claim_batch)
+        self.language = current_language()  # the run's (the task's): its words for the log
 
     def run(self) -> None:
         """The thread's body, inside its own app context (its own DB session)."""
         most = max(1, int(self.app.config["MAIL_BATCH_SIZE"]))
         size = 1  # grows to what this connection sends in SETTLE_SECONDS, up to ``most``
-        with self.app.app_context():
+        with self.app.app_context(), written_in(self.language):
             try:
                 if not self._open():  # connect before claiming anyone
                     return
@@ -80,7 +83,7 @@ class Sender:
                 self._write(done)
             except Exception:
                 log.exception("task %s: a connection's thread failed", self.task_id)
-                self.transient = self.transient or "전송 스레드 오류"
+                self.transient = self.transient or _("전송 스레드 오류")
             finally:
                 self.smtp.__exit__(None, None, None)
                 db.session.remove()
@@ -129,7 +132,7 @@ class Sender:
             return list(self.compose(batch))
         except Exception as exc:  # no render process: try again later, mail nobody now
             log.exception("task %s: messages could not be made", self.task_id)
-            self.transient = f"메일을 만들 수 없습니다: {exc}"[:300]
+            self.transient = _("메일을 만들 수 없습니다: %(error)s", error=exc)[:300]
             return [None] * len(batch)
 
     def send_one(self, item: Outgoing, message: Message | str | None) -> Outcome:
@@ -176,7 +179,8 @@ class Sender:
         except OutcomeUnknown as exc:
             self.losses += 1
             if self.losses >= MAX_CONNECTION_LOSSES:  # a broken link: leave it to RQ's retry
-                self.transient = f"SMTP 연결이 {self.losses}번 연달아 끊겼습니다."
+                self.transient = _("SMTP 연결이 %(count)s번 연달아 끊겼습니다.",
+                                   count=self.losses)
             return Outcome(item, UNKNOWN, str(exc)[:300])  # reconnects for the next one
         except TransientError as exc:
             self.smtp.close()
@@ -192,7 +196,8 @@ class Sender:
         try:
             self.ledger.begin(item.delivery_id)
         except RedisError as exc:  # unrecorded, it must not go: later, by RQ's retry
-            raise TransientError(f"전송 기록(Redis)을 남길 수 없습니다: {exc}") from exc
+            raise TransientError(_("전송 기록(Redis)을 남길 수 없습니다: %(error)s",
+                                   error=exc)) from exc
         self.turn = self.rate.take_turn(self.stop)
         if self.turn is None:
             self.ledger.answered(item.delivery_id, PENDING)

@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, bindparam
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.i18n import N_
 from app.models.types import UTCDateTime, utcnow
 
 RESERVED, QUEUED, RUNNING, PAUSED, CANCELED, FINISHED = (
@@ -68,6 +70,9 @@ class Task(db.Model):
     job_queue: Mapped[str | None] = mapped_column(String(32))
     job_timeout: Mapped[int | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
+    # The language the send was made in (app/i18n.py): what the worker writes about it (its
+    # log, its reasons) is written in it. NULL: Korean.
+    language: Mapped[str | None] = mapped_column(String(8))
     # What the user's daily quota counts for this task, and since when (app/tasks/quota.py):
     # set when its recipients are let go — a send at once, a reservation when it fires.
     charged: Mapped[int] = mapped_column(default=0)
@@ -235,7 +240,7 @@ class Delivery(db.Model):
         if answers is None:
             result = db.session.execute(
                 db.update(cls).where(cls.task_id == task_id, cls.status == SENDING)
-                .values(status=UNKNOWN, updated_at=utcnow(), error=IN_DOUBT)
+                .values(status=UNKNOWN, updated_at=utcnow(), error=_(IN_DOUBT))
                 .execution_options(synchronize_session=False))
             db.session.commit()
             return result.rowcount
@@ -252,11 +257,12 @@ class Delivery(db.Model):
         return len(rows)
 
 
-IN_DOUBT = "작업이 중단되어 전달 여부를 알 수 없습니다."
+# A claim no answer settled (in the task's language where it is written: ``_(IN_DOUBT)``)
+IN_DOUBT = N_("작업이 중단되어 전달 여부를 알 수 없습니다.")
 
 
 def _settled(row_id: int, status: str, detail: str | None) -> dict[str, Any]:
     """One claim's row values for ``settle_claims``."""
     return {"b_id": row_id, "b_status": status,
-            "b_error": IN_DOUBT if status == UNKNOWN else detail if status == REFUSED else None,
+            "b_error": _(IN_DOUBT) if status == UNKNOWN else detail if status == REFUSED else None,
             "b_message_id": detail if status == DELIVERED else None}

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Delivery, Task
@@ -37,7 +38,7 @@ class TaskControls:
     def check_time(self, scheduled_time: datetime) -> None:
         """ValueError unless ``scheduled_time`` (aware) is inside the reservation window."""
         if scheduled_time.tzinfo is None:
-            raise ValueError("예약 시각에 시간대가 없습니다.")
+            raise ValueError(_("예약 시각에 시간대가 없습니다."))
         config = current_app.config
         check_reservation_window(scheduled_time, utcnow(), config["RESERVATION_MIN_LEAD_SECONDS"],
                                  config["RESERVATION_MAX_DAYS"])
@@ -107,10 +108,10 @@ class TaskControls:
     def cancel_task(self, task_id: int) -> Task | None:
         """Cancel a waiting or running task; the Task — canceled, or still running with its
         cancel recorded when the job has not stopped yet — or None when it had ended."""
-        for _ in range(3):
+        for _attempt in range(3):
             now = utcnow()
             if Task.transition(task_id, (*WAITING, PAUSED), status=CANCELED, failed=True,
-                               cancel_requested_at=now, finished_at=now, log=CANCELED_LOG):
+                               cancel_requested_at=now, finished_at=now, log=_(CANCELED_LOG)):
                 self._drop_job(task_id)
                 break
             if not Task.transition(task_id, (RUNNING,), cancel_requested_at=now):
@@ -134,7 +135,7 @@ class TaskControls:
         first) — or None when it was neither queued nor running."""
         now = utcnow()
         if Task.transition(task_id, (QUEUED,), status=PAUSED, pause_requested_at=now,
-                           log=PAUSED_LOG):
+                           log=_(PAUSED_LOG)):
             self._drop_job(task_id)
         elif Task.transition(task_id, (RUNNING,), pause_requested_at=now):
             self._wait_until_stopped(task_id, self._answer_wait())

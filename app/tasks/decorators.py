@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
 from app.extensions import db
+from app.i18n import N_, written_in
 from app.models import Delivery, Task
 from app.models.task import CANCELED, FINISHED, PAUSED, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
@@ -43,10 +45,11 @@ __all__ = ["CANCELED_LOG", "HANDED_BACK_LOG", "PAUSED_LOG", "CancelRequested",
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
-CANCELED_LOG = "사용자가 취소하였습니다."
-PAUSED_LOG = "사용자가 일시 중지하였습니다. 다시 시작하면 남은 받는 사람에게 보냅니다."
-HANDED_BACK_LOG = "워커가 멈추어(배포나 재시작) 남은 받는 사람을 다시 대기열에 넣었습니다."
-GAVE_UP = "보내지 못했습니다"
+# What the log says (in the task's language: ``_(CANCELED_LOG)`` where it is written)
+CANCELED_LOG = N_("사용자가 취소하였습니다.")
+PAUSED_LOG = N_("사용자가 일시 중지하였습니다. 다시 시작하면 남은 받는 사람에게 보냅니다.")
+HANDED_BACK_LOG = N_("워커가 멈추어(배포나 재시작) 남은 받는 사람을 다시 대기열에 넣었습니다.")
+GAVE_UP = N_("보내지 못했습니다")
 DB_PATIENCE = 120.0  # seconds a run waits for a database that went away
 RUN_META = "mailroom_run"  # the run a job last was: RQ's retry of it may take its Task over
 
@@ -87,7 +90,7 @@ def _finish(run: Run, status: str, **values: Any) -> None:
 
 def _pause(run: Run) -> None:
     """Park this run's task: the recipients not yet served wait for ``resume``."""
-    _leave_running(run, PAUSED, log=PAUSED_LOG)
+    _leave_running(run, PAUSED, log=_(PAUSED_LOG))
 
 
 def _on_error(job: Job, run: Run, exc: Exception) -> None:
@@ -101,7 +104,7 @@ def _decide(job: Job, run: Run, exc: Exception) -> None:
     reason = summarize(exc)
     if cancel_requested(task_id):
         job.retries_left = 0
-        _finish(run, CANCELED, failed=True, log=CANCELED_LOG)
+        _finish(run, CANCELED, failed=True, log=_(CANCELED_LOG))
         return
     if db.session.scalar(db.select(Task.pause_requested_at).where(Task.id == task_id)):
         job.retries_left = 0  # paused: the user resumes it, not RQ's retry
@@ -110,28 +113,31 @@ def _decide(job: Job, run: Run, exc: Exception) -> None:
     if isinstance(exc, TransientError) and job.should_retry:
         log.warning("task %s: transient failure, RQ will retry: %s", task_id, reason)
         # The counts as they stand: the page must not show a stale count while it waits.
-        _leave_running(run, QUEUED, log=f"일시적 오류, 다시 시도합니다: {reason}")
+        _leave_running(run, QUEUED, log=_("일시적 오류, 다시 시도합니다: %(reason)s",
+                                          reason=reason))
         return
     job.retries_left = 0  # a permanent failure: RQ must not run it again
     _settle_claims(task_id)
     # Whoever is still waiting was never sent: shown with the reason, offered for resend.
-    Delivery.give_up(task_id, f"{GAVE_UP}: {reason}"[:300])
+    Delivery.give_up(task_id, f"{_(GAVE_UP)}: {reason}"[:300])
     _finish(run, FINISHED, failed=True, log=reason)
 
 
-def _start(job: Job, task_id: int) -> int | None:
+def _start(job: Job, task_id: int) -> tuple[int, str | None] | None:
     """Turn the task ``running`` as run number ``attempts + 1`` — if it still waits, or if
     it is still running as the run this job last was (RQ retrying a run whose failure
-    could not be written: the database was away). The run number; None if neither."""
+    could not be written: the database was away). The run number and the task's language;
+    None if neither."""
     prior = job.meta.get(RUN_META)
     taken_over = ((Task.status == RUNNING) & (Task.attempts == prior)) if prior else db.false()
-    attempt = db.session.scalar(
+    started = db.session.execute(
         db.update(Task).where(Task.id == task_id, Task.status.in_(WAITING) | taken_over)
         .values(status=RUNNING, progress=0, started_at=utcnow(), heartbeat_at=utcnow(),
                 attempts=Task.attempts + 1)
-        .returning(Task.attempts).execution_options(synchronize_session=False))
+        .returning(Task.attempts, Task.language)
+        .execution_options(synchronize_session=False)).one_or_none()
     db.session.commit()
-    return attempt
+    return None if started is None else (started[0], started[1])
 
 
 def _remember_run(job: Job, attempt: int) -> None:
@@ -153,23 +159,30 @@ def background_task(func: F) -> F:
         if job is None:
             raise RuntimeError("not inside an RQ job")
         task_id = int(job.id)  # a job's id is its Task's (TaskService)
-        number = patiently(lambda: _start(job, task_id), DB_PATIENCE, f"task {task_id}")
-        if number is None:
+        started = patiently(lambda: _start(job, task_id), DB_PATIENCE, f"task {task_id}")
+        if started is None:
             log.info("task %s is no longer waiting (canceled?): not running it", task_id)
             return None
-        run = Run(task_id, number)
-        _remember_run(job, number)
-        patiently(lambda: publish_task_id(task_id), DB_PATIENCE, f"task {task_id}")
-        try:
-            result = func(run, *args, **kwargs)
-        except Exception as exc:
-            return _after_exception(job, run, exc)
-        outcome = result if isinstance(result, dict) else {}
-        _finish(run, FINISHED, progress=100, result=result,
-                failed=bool(outcome.get("failed")), log=outcome.get("log"))
-        return result
+        number, language = started
+        # What the run writes about the task (its log, its reasons) is in the task's language
+        with written_in(language):
+            return _run(job, Run(task_id, number), func, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _run(job: Job, run: Run, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run the job function as ``run`` of its task, and end the task as it came out."""
+    _remember_run(job, run.number)
+    patiently(lambda: publish_task_id(run.task_id), DB_PATIENCE, f"task {run.task_id}")
+    try:
+        result = func(run, *args, **kwargs)
+    except Exception as exc:
+        return _after_exception(job, run, exc)
+    outcome = result if isinstance(result, dict) else {}
+    _finish(run, FINISHED, progress=100, result=result,
+            failed=bool(outcome.get("failed")), log=outcome.get("log"))
+    return result
 
 
 def _after_exception(job: Job, run: Run, exc: Exception) -> None:
@@ -179,13 +192,13 @@ def _after_exception(job: Job, run: Run, exc: Exception) -> None:
         log.warning("task %s: handed to a newer run; this one stops", run.task_id)
         job.retries_left = 0
     elif isinstance(exc, CancelRequested):
-        _finish(run, CANCELED, failed=True, log=CANCELED_LOG)
+        _finish(run, CANCELED, failed=True, log=_(CANCELED_LOG))
     elif isinstance(exc, PauseRequested):
         job.retries_left = 0
         _pause(run)
     elif isinstance(exc, ShutdownRequested):
         job.retries_left = 0  # the worker puts it back at the front of its queue
-        _leave_running(run, QUEUED, log=HANDED_BACK_LOG)
+        _leave_running(run, QUEUED, log=_(HANDED_BACK_LOG))
     else:
         _on_error(job, run, exc)
         raise exc

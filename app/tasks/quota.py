@@ -13,13 +13,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, session
+from flask_babel import gettext as _
 
+from app.dates import long_text
 from app.extensions import db
 from app.labels import remaining_text
 from app.models import Task, User
 from app.models.task import CANCELED, FINISHED, RESERVED
 from app.models.types import utcnow
-from app.utils.datetime_converter import korean_datetime, localtime, remaining_seconds, zone
+from app.utils.datetime_converter import localtime, remaining_seconds, zone
 
 RECIPIENTS_PER_DAY = ("QUOTA_RECIPIENTS_PER_DAY", 2000)
 OPEN_RESERVATIONS = ("QUOTA_OPEN_RESERVATIONS", 50)
@@ -91,7 +93,7 @@ def _when(moment: datetime, now: datetime) -> str:
     """``2026년11월24일 09시 00분 00초(3시간 20분 남음)`` in the user's zone."""
     name = session.get("timezone") if has_request_context() else None
     local = localtime(moment, zone(name, current_app.config["APP_TIMEZONE"]))
-    return f"{korean_datetime(local)}({remaining_text(remaining_seconds(moment, now))})"
+    return f"{long_text(local)}({remaining_text(remaining_seconds(moment, now))})"
 
 
 def check_recipients(username: str, wanted: int, now: datetime,
@@ -114,13 +116,15 @@ def _check_window(rows: list[tuple[datetime, int]], wanted: int, now: datetime,
     used = sum(count for _, count in rows)
     if used + wanted <= maximum:
         return
-    head = f"받는 사람 한도를 넘었습니다: 24시간 동안 {maximum}명까지 보낼 수 있습니다"
     when = frees_at(rows, wanted, maximum)
     if when is None:
-        raise QuotaExceeded(f"{head}(이번 {wanted}명).")
-    raise QuotaExceeded(f"{head}(최근 24시간 {used}명, 이번 {wanted}명). 지금은 "
-                        f"{max(0, maximum - used)}명까지 보낼 수 있고, {_when(when, now)}부터 "
-                        f"{wanted}명을 보낼 수 있습니다.")
+        raise QuotaExceeded(_("받는 사람 한도를 넘었습니다: 24시간 동안 %(maximum)s명까지 보낼 수 "
+                              "있습니다(이번 %(wanted)s명).", maximum=maximum, wanted=wanted))
+    raise QuotaExceeded(_("받는 사람 한도를 넘었습니다: 24시간 동안 %(maximum)s명까지 보낼 수 "
+                          "있습니다(최근 24시간 %(used)s명, 이번 %(wanted)s명). 지금은 "
+                          "%(left)s명까지 보낼 수 있고, %(when)s부터 %(wanted)s명을 보낼 수 "
+                          "있습니다.", maximum=maximum, used=used, wanted=wanted,
+                          left=max(0, maximum - used), when=_when(when, now)))
 
 
 def check_reserved_recipients(username: str, wanted: int, at: datetime, now: datetime) -> None:
@@ -141,11 +145,11 @@ def check_reservations(username: str, now: datetime) -> None:
     ).one()
     if count < maximum:
         return
-    message = (f"예약 한도를 넘었습니다: 예약은 한 번에 {maximum}개까지 둘 수 있습니다"
-               f"(지금 {count}개).")
+    message = _("예약 한도를 넘었습니다: 예약은 한 번에 %(maximum)s개까지 둘 수 있습니다"
+                "(지금 %(count)s개).", maximum=maximum, count=count)
     if earliest is not None:
-        message += (f" 가장 이른 예약이 전송되는 {_when(earliest, now)}에, 또는 예약을 "
-                    "취소하면 자리가 납니다.")
+        message += " " + _("가장 이른 예약이 전송되는 %(when)s에, 또는 예약을 취소하면 자리가 "
+                           "납니다.", when=_when(earliest, now))
     raise QuotaExceeded(message)
 
 

@@ -10,9 +10,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
 from app.extensions import db
+from app.i18n import current_language
 from app.models import Delivery, ListImport, MailingList, MailTemplate, Task
 from app.models.audience import sendable_count
 from app.models.task import (
@@ -62,7 +64,7 @@ class Mailing:
         """A send of the template ``owner`` sees by ``name`` (LookupError if none)."""
         template = MailTemplate.named(name, owner)
         if template is None:
-            raise LookupError(f"템플릿을 찾을 수 없습니다: {name}")
+            raise LookupError(_("템플릿을 찾을 수 없습니다: %(name)s", name=name))
         return cls(template.snapshot(), recipients, fields)
 
     @classmethod
@@ -83,8 +85,9 @@ class Mailing:
         the run takes them)."""
         name = self.template.get("name", "")
         if self.audience is not None:
-            return f"[{name}] 템플릿 메일을 목록 '{self.audience.name}'에 전송"
-        return f"[{name}] 템플릿 메일을 {count}명에게 전송"
+            return _("[%(name)s] 템플릿 메일을 목록 '%(list)s'에 전송", name=name,
+                     list=self.audience.name)
+        return _("[%(name)s] 템플릿 메일을 %(count)s명에게 전송", name=name, count=count)
 
 
 class TaskService(TaskControls):
@@ -123,7 +126,8 @@ class TaskService(TaskControls):
         """Commit a ``queued`` Task with ``job`` (a list's import, not yet added), then hand
         its job to Redis."""
         spec = JobSpec(func=IMPORT_MEMBERS, name=IMPORT,
-                       description=f"목록 '{list_name}'에 {job.filename} 가져오기",
+                       description=_("목록 '%(list)s'에 %(file)s 가져오기", list=list_name,
+                                     file=job.filename),
                        timeout=600 + job.lines // 100)
         return self._make(spec, 0, None, {"list_id": job.list_id},
                           partial(_attach_import, job=job))
@@ -139,12 +143,13 @@ class TaskService(TaskControls):
                    Delivery.reason_kind.is_distinct_from(NOT_BUILT))
             .order_by(Delivery.position)).all()
         if not rows:
-            raise LookupError("다시 보낼 받는 사람이 없습니다.")
+            raise LookupError(_("다시 보낼 받는 사람이 없습니다."))
         template = task.template or _legacy_template(task)
         mailing = Mailing(template, [r for r, _ in rows], [f or {} for _, f in rows])
         count = mailing.count()
         spec = JobSpec(func=SEND_MAIL, name="send_mail", timeout=300 + 5 * count,
-                       description=f"Task#{task.id} 다시 보내기: {count}명")
+                       description=_("작업 #%(id)s 다시 보내기: %(count)s명", id=task.id,
+                                     count=count))
         return self._make(spec, count, None, {"template": dict(template),
                                               "resent_from": task.id},
                           lambda new: _add_recipients(new, mailing))
@@ -243,7 +248,8 @@ class JobSpec:
         return Task(name=self.name, description=self.description, username=username,
                     job_func=self.func, job_args={"args": list(self.args),
                                                   "kwargs": self.kwargs},
-                    job_queue=queue_name, job_timeout=self.timeout, **columns)
+                    job_queue=queue_name, job_timeout=self.timeout,
+                    language=current_language(), **columns)
 
 
 def _attach_import(task: Task, job: ListImport) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
@@ -30,6 +31,7 @@ from rq.registry import StartedJobRegistry
 from rq.utils import utcparse
 
 from app.extensions import db
+from app.i18n import N_, written_in
 from app.models import Task
 from app.models.task import CANCELED, FINISHED, IN_REDIS, QUEUED, RUNNING, WAITING
 from app.models.types import utcnow
@@ -41,10 +43,11 @@ from app.tasks.submit import submit_job
 
 log = logging.getLogger(__name__)
 
-HORSE_DIED = "작업 프로세스가 비정상 종료되었습니다."
-RUNS_EXHAUSTED = "작업이 여러 번 중단되어 더 이어 보내지 않습니다."
-JOB_LOST = "Redis에서 작업이 거듭 사라져 더 다시 넣지 않습니다."
-HANDED_BACK = "작업을 맡은 워커가 멈추어 남은 받는 사람을 다시 대기열에 넣었습니다."
+# What the task's log says, in the task's language (``_end_unfinished`` translates)
+HORSE_DIED = N_("작업 프로세스가 비정상 종료되었습니다.")
+RUNS_EXHAUSTED = N_("작업이 여러 번 중단되어 더 이어 보내지 않습니다.")
+JOB_LOST = N_("Redis에서 작업이 거듭 사라져 더 다시 넣지 않습니다.")
+HANDED_BACK = N_("작업을 맡은 워커가 멈추어 남은 받는 사람을 다시 대기열에 넣었습니다.")
 # A Task is committed a moment before its job reaches Redis: leave young rows alone.
 GRACE = timedelta(seconds=5)
 # A run still running this long after the stop watch and the drain should have ended it.
@@ -57,14 +60,16 @@ def task_for_job(job_id: str) -> Task | None:
     return db.session.get(Task, int(job_id)) if job_id.isdigit() else None
 
 
-def _end_unfinished(task: Task, log_text: str) -> None:
-    """End ``task`` canceled (when the user asked) or failed, and publish it."""
-    inflight.settle_claims(queues().connection, task.id)
-    task.sync_delivery_counts()
-    if task.cancel_requested_at is not None:
-        task.end(CANCELED, failed=True, log=CANCELED_LOG)
-    else:
-        task.end(FINISHED, failed=True, log=log_text)
+def _end_unfinished(task: Task, reason: str, detail: str = "") -> None:
+    """End ``task`` canceled (when the user asked) or failed for ``reason`` (a marked
+    message, written in the task's language, then ``detail``), and publish it."""
+    with written_in(task.language):
+        inflight.settle_claims(queues().connection, task.id)
+        task.sync_delivery_counts()
+        if task.cancel_requested_at is not None:
+            task.end(CANCELED, failed=True, log=_(CANCELED_LOG))
+        else:
+            task.end(FINISHED, failed=True, log=f"{_(reason)} {detail}".strip())
     publish_task(task)
 
 
@@ -81,7 +86,7 @@ def reconcile_failed_job(job: Job, exc_string: str) -> Task | None:
         publish_task(task)
         return task
     last_line = exc_string.strip().splitlines()[-1] if exc_string.strip() else ""
-    _end_unfinished(task, f"{HORSE_DIED} {last_line}".strip())
+    _end_unfinished(task, HORSE_DIED, last_line)
     return task
 
 
@@ -247,10 +252,11 @@ class Reconciler:
             _end_unfinished(task, RUNS_EXHAUSTED)
             return "ended"
         # The dead run's claims: answered ones get their answer, begun ones are in doubt.
-        inflight.settle_claims(self.queue_set.connection, task.id)
-        if not Task.transition(task.id, (RUNNING,), attempt=task.attempts, status=QUEUED,
-                               log=HANDED_BACK, **Task.delivery_counts(task.id)):
-            return "handed_back"  # it moved on by itself meanwhile
+        with written_in(task.language):
+            inflight.settle_claims(self.queue_set.connection, task.id)
+            if not Task.transition(task.id, (RUNNING,), attempt=task.attempts, status=QUEUED,
+                                   log=_(HANDED_BACK), **Task.delivery_counts(task.id)):
+                return "handed_back"  # it moved on by itself meanwhile
         log.warning("task %s: run %s lost its worker; queued again to resume",
                     task.id, task.attempts)
         self._forget_execution(task)
