@@ -101,11 +101,17 @@ def unavailable(error: Exception) -> Response | tuple[Any, int, dict[str, str]]:
 
 
 def unavailable_late(error: InternalServerError) -> Any:
-    """An outage met after the view (an after-request hook): 503 too; other 500s as before."""
+    """An outage met after the view (an after-request hook): 503 too; other 500s get the
+    site's error page in the reader's language (JSON for the scripts)."""
     original = error.original_exception
     if original is not None and is_outage(original):
         return unavailable(original)
-    return error
+    if wants_json():
+        return {"message": _("요청을 처리하다 서버에 문제가 생겼습니다. 잠시 후 다시 시도해 "
+                             "주세요."), "category": "danger"}, 500
+    from app.security import error_page
+
+    return error_page(error)
 
 
 def static_needs_no_user() -> None:

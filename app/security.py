@@ -144,22 +144,37 @@ def security_headers(response: Response) -> Response:
 
 
 ERROR_PAGES = {
+    400: (_l("요청을 처리할 수 없습니다"),
+          _l("요청이 올바르지 않거나 폼이 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 "
+             "주세요.")),
+    403: (_l("볼 수 없는 페이지입니다"),
+          _l("이 페이지를 볼 권한이 없습니다.")),
     404: (_l("페이지를 찾을 수 없습니다"),
           _l("주소가 잘못되었거나, 없거나, 볼 수 없는 페이지입니다.")),
     413: (_l("요청이 너무 큽니다"),
           _l("보낸 내용이 허용된 크기를 넘었습니다. 받는 사람 목록을 나누어 보내 주세요.")),
+    405: (_l("허용되지 않는 요청입니다"),
+          _l("이 주소는 이런 방식의 요청을 받지 않습니다.")),
     429: (_l("요청이 너무 많습니다"),
           _l("짧은 시간에 요청이 너무 많았습니다. 잠시 후 다시 시도해 주세요.")),
+    500: (_l("서버 오류"),
+          _l("요청을 처리하다 서버에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요. 문제가 "
+             "계속되면 운영자에게 알려 주세요.")),
 }
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
-    """A page in the reader's language for 404, 413 and 429, never a stack trace."""
-    code = error.code or 500
+    """A page in the site's layout and the reader's language for the HTTP errors a reader
+    meets (ERROR_PAGES), never Werkzeug's own nor a stack trace; a page that cannot be
+    drawn (the layout asks the database who is signed in) leaves its title and message."""
+    code = error.code if error.code in ERROR_PAGES else 500
     title, message = ERROR_PAGES[code]
     limit = getattr(error, "description", "") if code == 429 else ""
-    return render_template("errors/limit.html", title=title, message=message, code=code,
-                           limit=limit), code
+    try:
+        return render_template("errors/limit.html", title=title, message=message, code=code,
+                               limit=limit), code
+    except Exception:  # noqa: BLE001 (the error page must answer whatever broke)
+        return f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>", code
 
 
 def register(app: Flask) -> None:
@@ -176,4 +191,5 @@ def register(app: Flask) -> None:
     init_limiter(app, *limits_storage(app.config))  # through Sentinel when it is set
     app.after_request(security_headers)
     for code in ERROR_PAGES:
-        app.register_error_handler(code, error_page)
+        if code != 500:  # a 500 goes through app/errors.py (an outage is a 503)
+            app.register_error_handler(code, error_page)
