@@ -56,8 +56,8 @@ class SendPlan:
     def shown(self) -> str:
         """Who it goes to, short, for the messages."""
         if self.audience is not None:
-            return _("목록 '%(name)s'(%(count)s명)", name=self.audience.name,
-                     count=f"{self.count:,}")
+            count = format(self.count, ",")
+            return _("목록 '%(name)s'(%(count)s명)", name=self.audience.name, count=count)
         return display(self.addresses)
 
     def mailing(self) -> Mailing:
