@@ -5,6 +5,7 @@ revoked token stops working at once."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -39,12 +40,12 @@ def create_token() -> tuple[str, int]:
     """Make a token named ``name``; the page shows its secret this once."""
     name = (request.form.get("name") or "").strip()
     if not name or len(name) > NAME_MAX:
-        return _page(name=name[:NAME_MAX], problem=f"이름을 1~{NAME_MAX}자로 입력하세요.",
-                     status=422)
+        return _page(name=name[:NAME_MAX], status=422,
+                     problem=_("이름을 1~%(max)s자로 입력하세요.", max=NAME_MAX))
     if _live_count(current_user.username) >= MAX_TOKENS:
-        return _page(name=name, problem=f"토큰은 {MAX_TOKENS}개까지 둘 수 있습니다. 쓰지 않는 "
-                     "토큰을 폐기하세요.", status=422)
-    _, secret = ApiToken.issue(current_user.username, name)
+        return _page(name=name, problem=_("토큰은 %(max)s개까지 둘 수 있습니다. 쓰지 않는 "
+                                          "토큰을 폐기하세요.", max=MAX_TOKENS), status=422)
+    secret = ApiToken.issue(current_user.username, name)[1]
     db.session.commit()
     return _page(secret=secret)
 
@@ -57,5 +58,6 @@ def revoke_token(token_id: int) -> Response:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.commit()
-        flash(f"토큰 '{token.name}'({token.prefix}…)을(를) 폐기했습니다.", "success")
+        flash(_("토큰 '%(name)s'(%(prefix)s…)을(를) 폐기했습니다.", name=token.name,
+                prefix=token.prefix), "success")
     return redirect(url_for("settings.tokens"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -60,9 +61,9 @@ def create_webhook() -> tuple[str, int]:
     try:
         url = check_url(url, bool(current_app.config["WEBHOOK_ALLOW_PRIVATE"]))
         if not chosen:
-            raise TargetRefused("받을 이벤트를 하나 이상 고르세요.")
+            raise TargetRefused(_("받을 이벤트를 하나 이상 고르세요."))
         if len(Webhook.of_user(current_user.username)) >= MAX_HOOKS:
-            raise TargetRefused(f"웹훅은 {MAX_HOOKS}개까지 둘 수 있습니다.")
+            raise TargetRefused(_("웹훅은 %(max)s개까지 둘 수 있습니다.", max=MAX_HOOKS))
     except TargetRefused as exc:
         return _page(url=url[:2048], chosen=chosen, problem=str(exc), status=422)
     secret = new_secret()
@@ -78,7 +79,7 @@ def delete_webhook(hook_id: int) -> Response:
     hook = Webhook.owned_or_404(hook_id, current_user.username)
     db.session.delete(hook)
     db.session.commit()
-    flash(f"웹훅 {hook.url}을(를) 지웠습니다.", "success")
+    flash(_("웹훅 %(url)s을(를) 지웠습니다.", url=hook.url), "success")
     return redirect(url_for("settings.webhooks"))
 
 
@@ -90,10 +91,10 @@ def retry_delivery(hook_id: int, delivery_id: int) -> Response:
     delivery = db.one_or_404(db.select(WebhookDelivery).filter_by(id=delivery_id,
                                                                   webhook_id=hook.id))
     if not retryable(delivery):
-        flash("실패했거나 오래 대기 중인 전달만 다시 보낼 수 있습니다.", "warning")
+        flash(_("실패했거나 오래 대기 중인 전달만 다시 보낼 수 있습니다."), "warning")
     else:
         delivery.status = "pending"
         db.session.commit()
         enqueue(delivery.id)
-        flash(f"{delivery.event} 전달을 다시 보냅니다.", "success")
+        flash(_("%(event)s 전달을 다시 보냅니다.", event=delivery.event), "success")
     return redirect(url_for("settings.webhooks"))

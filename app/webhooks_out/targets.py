@@ -14,6 +14,8 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+
 MAX_URL = 2048
 
 
@@ -33,18 +35,19 @@ def check_url(url: str, allow_private: bool) -> str:
     """``url`` if a hook may be sent there; TargetRefused (a message for the user) if not."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
-        raise TargetRefused("웹훅 주소는 http:// 또는 https://로 시작하는 URL이어야 합니다.")
+        raise TargetRefused(_("웹훅 주소는 http:// 또는 https://로 시작하는 URL이어야 합니다."))
     if parts.username or parts.password:
-        raise TargetRefused("웹훅 주소에 사용자 이름이나 비밀번호를 넣을 수 없습니다.")
+        raise TargetRefused(_("웹훅 주소에 사용자 이름이나 비밀번호를 넣을 수 없습니다."))
     if allow_private:
         return url.strip()
     try:
         found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise TargetRefused(f"웹훅 주소의 호스트를 찾을 수 없습니다: {parts.hostname}") from None
+        raise TargetRefused(_("웹훅 주소의 호스트를 찾을 수 없습니다: %(host)s",
+                               host=parts.hostname)) from None
     if not all(public(str(info[4][0])) for info in found):
-        raise TargetRefused("내부망·루프백 주소로는 웹훅을 보낼 수 없습니다"
-                            "(WEBHOOK_ALLOW_PRIVATE로 허용할 수 있습니다).")
+        raise TargetRefused(_("내부망·루프백 주소로는 웹훅을 보낼 수 없습니다"
+                              "(WEBHOOK_ALLOW_PRIVATE로 허용할 수 있습니다)."))
     return url.strip()
 
 
@@ -53,7 +56,8 @@ def _guard(connection: Any, allow_private: bool) -> None:
     peer = connection.sock.getpeername()[0]
     if not allow_private and not public(peer):
         connection.close()
-        raise TargetRefused(f"웹훅이 내부 주소({peer})에 닿아 보내지 않았습니다.")
+        raise TargetRefused(_("웹훅이 내부 주소(%(address)s)에 닿아 보내지 않았습니다.",
+                              address=peer))
 
 
 def opener(allow_private: bool) -> urllib.request.OpenerDirector:
