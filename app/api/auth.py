@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_limiter.util import get_remote_address
 
 from app.api import bp
@@ -50,16 +52,19 @@ def token() -> ApiToken:
 def authenticate() -> None:
     """Sign the request in as the token's owner for this request only, or answer 401."""
     g._login_user = login_manager.anonymous_user()  # never the session's user
+    g.pop("api_owner_language", None)
     if request.endpoint in PUBLIC:
         return
     secret = bearer()
     if secret is None:
-        raise Problem("unauthorized", "Authorization: Bearer <토큰> 머리글이 필요합니다. "
-                      "토큰은 /settings/tokens에서 만듭니다.", CHALLENGE)
+        raise Problem("unauthorized", _("Authorization: Bearer <토큰> 머리글이 필요합니다. "
+                                        "토큰은 /settings/tokens에서 만듭니다."), CHALLENGE)
     found = ApiToken.by_secret(secret)
     user = User.by_username(found.username) if found is not None else None
     if found is None or user is None:
-        raise Problem("unauthorized", "토큰이 올바르지 않거나 폐기되었습니다.", CHALLENGE)
+        raise Problem("unauthorized", _("토큰이 올바르지 않거나 폐기되었습니다."), CHALLENGE)
     g._login_user = user
     g.api_token = found
+    g.api_owner_language = user.language  # the answers' language when no header chooses
+    refresh()  # chosen again, now knowing the owner (app/api/language.py)
     found.touch()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.api import bp
@@ -32,7 +33,8 @@ def _control(task_id: int, act: Callable[[TaskService, int], Task | None],
     except QueueFull as exc:  # resumed; queued as soon as Redis takes it
         return task_json(exc.task), 202
     if done is None:
-        raise Problem("conflict", f"Task#{task.id}: {refusal}", status_now=task.status)
+        raise Problem("conflict", _("작업 #%(id)s: %(reason)s", id=task.id, reason=refusal),
+                      status_now=task.status)
     return task_json(done), 202 if done.status == RUNNING else 200
 
 
@@ -41,7 +43,7 @@ def _control(task_id: int, act: Callable[[TaskService, int], Task | None],
      {200: "Task", 202: "Task"}, problems=CONTROL_PROBLEMS)
 def cancel_send(task_id: int) -> Answer:
     """Cancel the send (a running one stops between two messages: 202)."""
-    return _control(task_id, lambda s, i: s.cancel_task(i), "이미 끝나 취소할 수 없습니다.")
+    return _control(task_id, lambda s, i: s.cancel_task(i), _("이미 끝나 취소할 수 없습니다."))
 
 
 @bp.post("/sends/<id:task_id>/pause")
@@ -50,7 +52,7 @@ def cancel_send(task_id: int) -> Answer:
 def pause_send(task_id: int) -> Answer:
     """Pause the send (a running one stops between two messages: 202)."""
     return _control(task_id, lambda s, i: s.pause_task(i),
-                    "전송 대기 중이거나 전송 중일 때만 일시 중지할 수 있습니다.")
+                    _("전송 대기 중이거나 전송 중일 때만 일시 중지할 수 있습니다."))
 
 
 @bp.post("/sends/<id:task_id>/resume")
@@ -58,7 +60,7 @@ def pause_send(task_id: int) -> Answer:
      problems=CONTROL_PROBLEMS)
 def resume_send(task_id: int) -> Answer:
     """Resume a paused send for the recipients not yet served."""
-    return _control(task_id, lambda s, i: s.resume_task(i), "일시 중지 상태가 아닙니다.")
+    return _control(task_id, lambda s, i: s.resume_task(i), _("일시 중지 상태가 아닙니다."))
 
 
 def _send_now(service: TaskService, task_id: int) -> Task | None:
@@ -70,4 +72,4 @@ def _send_now(service: TaskService, task_id: int) -> Task | None:
 @doc("post", "Send a reservation now", None, {200: "Task"}, problems=CONTROL_PROBLEMS)
 def send_now_send(task_id: int) -> Answer:
     """Send a reserved send at once (charged to the quota now)."""
-    return _control(task_id, _send_now, "예약 상태가 아닙니다.")
+    return _control(task_id, _send_now, _("예약 상태가 아닙니다."))

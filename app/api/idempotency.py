@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import g, has_request_context
+from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,8 +48,8 @@ def body_hash(body: Any) -> str:
 def check_key(key: str) -> str:
     """The key as given, or a 422 when it is empty, too long or not printable ASCII."""
     if not key or len(key) > MAX_KEY or not key.isascii() or not key.isprintable():
-        raise Problem("invalid-request", f"Idempotency-Key는 1~{MAX_KEY}자의 ASCII "
-                      "문자열이어야 합니다.", field="Idempotency-Key")
+        raise Problem("invalid-request", _("Idempotency-Key는 1~%(max)s자의 ASCII 문자열이어야 "
+                                           "합니다.", max=MAX_KEY), field="Idempotency-Key")
     return key
 
 
@@ -160,8 +161,8 @@ def idempotent(token_id: int, key: str, body: Any, make: Callable[[], Answer]
             return (*_run(token_id, key, make), False)
         if row is not None:
             if row.request_hash != digest:
-                raise Problem("idempotency-key-reused", "이 Idempotency-Key는 다른 본문의 "
-                              "요청에 이미 쓰였습니다. 새 요청에는 새 키를 쓰세요.")
+                raise Problem("idempotency-key-reused", _("이 Idempotency-Key는 다른 본문의 "
+                              "요청에 이미 쓰였습니다. 새 요청에는 새 키를 쓰세요."))
             if row.status_code is not None:
                 return dict(row.response or {}), row.status_code, True
             if utcnow() - row.created_at > STALE:
@@ -169,7 +170,7 @@ def idempotent(token_id: int, key: str, body: Any, make: Callable[[], Answer]
                     return (*answer, True)
                 continue
         if time.monotonic() >= deadline:
-            raise Problem("idempotency-in-progress", "첫 요청이 아직 끝나지 않았습니다. "
-                          "잠시 후 같은 키로 다시 시도하세요.", {"Retry-After": "1"})
+            raise Problem("idempotency-in-progress", _("첫 요청이 아직 끝나지 않았습니다. "
+                          "잠시 후 같은 키로 다시 시도하세요."), {"Retry-After": "1"})
         db.session.close()  # no connection held while waiting
         time.sleep(POLL_SECONDS)

@@ -21,6 +21,13 @@ PROBLEM_WORDS = {401: "No token, or a revoked one", 404: "Not the caller's, or n
                  409: "Not possible now", 415: "Not JSON",
                  422: "Not valid (the problem names the field)",
                  429: "A quota or a rate limit", 503: "The job queue is unavailable"}
+DESCRIPTION = (
+    "Sends through the same door as the send form.\n\n"
+    "Errors are RFC 9457 problem details (`application/problem+json`). Their `title` and "
+    "`detail` are in the caller's language: the `Accept-Language` header when it names "
+    "Korean (`ko`) or English (`en`); without one, the language the token's owner chose "
+    "in Mailroom (the navbar's switch); else Korean. The `type` (a URN) never changes "
+    "with the language: programs compare it, never the words.")
 CONVERTED = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -85,7 +92,7 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
 def document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API as ``app`` routes it."""
     spec = APISpec(title="Mailroom API", version="1", openapi_version="3.1.0",
-                   info={"description": "Sends through the same door as the send form."},
+                   info={"description": DESCRIPTION},
                    servers=[{"url": "/"}], security=[{"bearer": []}])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name, schema in SCHEMAS.items():

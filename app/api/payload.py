@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.api.problems import Problem
+from app.i18n import N_
 from app.mail.recipients import _CELL_CONTROL as CONTROL  # the CSV reader's rule, once
 from app.mail.recipients import RecipientList, check_row, header_columns
 from app.mail.render import fields_used
@@ -19,8 +21,8 @@ from app.mail_ui.plan import FieldError, SendPlan, list_plan, owned_list, templa
 # RFC 3339 date-time: a date, "T" (or a space, as its note allows), a time, an offset.
 RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(\.\d+)?"
                      r"([Zz]|[+-]\d\d:\d\d)?")
-NO_OFFSET = ("send_at에 시간대 오프셋이 없습니다(예: 2026-12-24T09:00:00+09:00 또는 …Z). "
-             "오프셋 없는 시각은 추측하지 않습니다.")
+NO_OFFSET = N_("send_at에 시간대 오프셋이 없습니다(예: 2026-12-24T09:00:00+09:00 또는 …Z). "
+                "오프셋 없는 시각은 추측하지 않습니다.")
 
 
 def invalid(detail: str, field: str | None = None) -> Problem:
@@ -35,34 +37,35 @@ def send_at(raw: Any) -> datetime | None:
         return None
     match = RFC3339.fullmatch(raw) if isinstance(raw, str) else None
     if match is None:
-        raise invalid("send_at은 RFC 3339 시각이어야 합니다(예: 2026-12-24T09:00:00+09:00).",
+        raise invalid(_("send_at은 RFC 3339 시각이어야 합니다(예: 2026-12-24T09:00:00+09:00)."),
                       "send_at")
     if match.group(8) is None:
-        raise invalid(NO_OFFSET, "send_at")
+        raise invalid(_(NO_OFFSET), "send_at")
     text = raw[:10] + "T" + raw[11:19] + match.group(8).upper().replace("Z", "+00:00")
     try:
         moment = datetime.fromisoformat(text).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise invalid("send_at의 날짜나 시각이 올바르지 않습니다.", "send_at") from None
+        raise invalid(_("send_at의 날짜나 시각이 올바르지 않습니다."), "send_at") from None
     fraction = match.group(7)
     return moment + timedelta(seconds=1) if fraction and int(fraction[1:]) else moment
 
 
 def _cell(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"필드 '{name[:50]}'의 값은 문자열이나 숫자여야 합니다.")
+        raise ValueError(_("필드 '%(name)s'의 값은 문자열이나 숫자여야 합니다.", name=name[:50]))
     if CONTROL.search(str(value)) or CONTROL.search(name):
-        raise ValueError(f"필드 '{name[:50]}'에 줄바꿈이나 제어 문자(탭 제외)를 넣을 수 "
-                         "없습니다.")
+        raise ValueError(_("필드 '%(name)s'에 줄바꿈이나 제어 문자(탭 제외)를 넣을 수 "
+                           "없습니다.", name=name[:50]))
     return str(value)
 
 
 def _rows(items: list[Any]) -> tuple[list[str], list[list[str]]]:
     """The recipients as the CSV reader's header columns and rows (each checked)."""
     if not all(isinstance(item, dict) for item in items):
-        raise ValueError('받는 사람마다 {"email": ..., "fields": {...}} 객체여야 합니다.')
+        raise ValueError(_('받는 사람마다 %(shape)s 객체여야 합니다.',
+                           shape='{"email": ..., "fields": {...}}'))
     if not all(isinstance(item.get("fields") or {}, dict) for item in items):
-        raise ValueError("fields는 객체여야 합니다.")
+        raise ValueError(_("fields는 객체여야 합니다."))
     names = sorted({name for item in items for name in item.get("fields") or {}})
     columns = header_columns(["email", *names])
     rows = [[item.get("email") if isinstance(item.get("email"), str) else "",
@@ -75,9 +78,9 @@ def read_recipients(items: Any, limit: int) -> RecipientList:
     """``recipients`` checked as the send form checks a CSV: sendable addresses, no
     repeats, fields within bounds. ValueError naming the position of the first problem."""
     if not isinstance(items, list) or not items:
-        raise ValueError("recipients는 받는 사람이 한 명 이상인 배열이어야 합니다.")
+        raise ValueError(_("recipients는 받는 사람이 한 명 이상인 배열이어야 합니다."))
     if len(items) > limit:
-        raise ValueError(f"받는 사람은 한 번에 {limit}명까지 보낼 수 있습니다.")
+        raise ValueError(_("받는 사람은 한 번에 %(limit)s명까지 보낼 수 있습니다.", limit=limit))
     columns, rows = _rows(items)
     result = RecipientList(addresses=[], columns=columns, fields=[])
     seen: dict[str, int] = {}
@@ -87,8 +90,8 @@ def read_recipients(items: Any, limit: int) -> RecipientList:
         except ValueError as exc:
             raise ValueError(f"recipients[{index}]: {exc}") from None
         if (earlier := seen.setdefault(address.lower(), index)) != index:
-            raise ValueError(f"recipients[{index}]: {address}은(는) recipients[{earlier}]에 "
-                             "이미 있습니다.")
+            raise ValueError(_("recipients[%(index)s]: %(address)s은(는) recipients[%(earlier)s]에 "
+                               "이미 있습니다.", index=index, address=address, earlier=earlier))
         result.addresses.append(address)
         result.fields.append(fields)  # type: ignore[union-attr]
     return result
@@ -98,12 +101,12 @@ def plan(body: dict[str, Any], username: str) -> SendPlan:
     """The checked plan of a JSON send, or a 422 naming the field."""
     name = body.get("template")
     if not isinstance(name, str) or not name:
-        raise invalid("template(템플릿 이름)이 필요합니다.", "template")
+        raise invalid(_("template(템플릿 이름)이 필요합니다."), "template")
     try:
         template = template_named(name, username)
         if body.get("list_id") is not None:
             if body.get("recipients"):
-                raise FieldError("list_id", "list_id와 recipients는 함께 쓸 수 없습니다.")
+                raise FieldError("list_id", _("list_id와 recipients는 함께 쓸 수 없습니다."))
             return list_plan(owned_list(str(body["list_id"]), username), template)
         recipients = read_recipients(body.get("recipients"),
                                      current_app.config["MAIL_MAX_RECIPIENTS"])

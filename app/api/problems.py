@@ -1,38 +1,44 @@
 """Errors of the API as RFC 9457 problem details: ``application/problem+json`` with a
 stable ``type`` per kind of problem (a URN: programs compare it, never the words), the
-HTTP status, a ``title`` in the caller's language (Korean unless ``Accept-Language``
-prefers English) and a ``detail`` saying what exactly went wrong."""
+HTTP status, a ``title`` and a ``detail`` saying what exactly went wrong, both in the
+caller's language (``language.py``: ``Accept-Language``, else the token owner's saved
+language, else Korean)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from app.api import bp
+from app.i18n import N_
 
 TYPE_BASE = "urn:mailroom:problem:"
-# slug: (status, Korean title, English title)
-KINDS: dict[str, tuple[int, str, str]] = {
-    "unauthorized": (401, "인증이 필요합니다", "Authentication required"),
-    "not-found": (404, "찾을 수 없습니다", "Not found"),
-    "method-not-allowed": (405, "허용되지 않는 메서드입니다", "Method not allowed"),
-    "conflict": (409, "지금 상태에서는 할 수 없습니다", "Not possible in the task's state"),
-    "idempotency-in-progress": (409, "같은 Idempotency-Key의 요청이 아직 처리 중입니다",
-                                "A request with this Idempotency-Key is still in progress"),
-    "payload-too-large": (413, "요청이 너무 큽니다", "Payload too large"),
-    "unsupported-media-type": (415, "JSON 본문이 필요합니다", "A JSON body is required"),
-    "invalid-request": (422, "요청 내용이 올바르지 않습니다", "The request is not valid"),
-    "idempotency-key-reused": (422, "같은 Idempotency-Key가 다른 본문에 쓰였습니다",
-                               "The Idempotency-Key was used with another body"),
-    "quota-exceeded": (429, "보내기 한도를 넘었습니다", "Sending quota exceeded"),
-    "rate-limited": (429, "요청이 너무 많습니다", "Too many requests"),
-    "queue-unavailable": (503, "작업 대기열에 넣지 못했습니다", "The job queue is unavailable"),
+# slug: (status, title): the title in Korean, shown in the caller's language (``language.py``)
+KINDS: dict[str, tuple[int, str]] = {
+    "unauthorized": (401, N_("인증이 필요합니다")),
+    "not-found": (404, N_("찾을 수 없습니다")),
+    "method-not-allowed": (405, N_("허용되지 않는 메서드입니다")),
+    "conflict": (409, N_("지금 상태에서는 할 수 없습니다")),
+    "idempotency-in-progress": (409, N_("같은 Idempotency-Key의 요청이 아직 처리 중입니다")),
+    "payload-too-large": (413, N_("요청이 너무 큽니다")),
+    "unsupported-media-type": (415, N_("JSON 본문이 필요합니다")),
+    "invalid-request": (422, N_("요청 내용이 올바르지 않습니다")),
+    "idempotency-key-reused": (422, N_("같은 Idempotency-Key가 다른 본문에 쓰였습니다")),
+    "quota-exceeded": (429, N_("보내기 한도를 넘었습니다")),
+    "rate-limited": (429, N_("요청이 너무 많습니다")),
+    "queue-unavailable": (503, N_("작업 대기열에 넣지 못했습니다")),
 }
 BY_STATUS = {400: "invalid-request", 401: "unauthorized", 404: "not-found",
              405: "method-not-allowed", 413: "payload-too-large", 429: "rate-limited"}
+# The detail of a Werkzeug error that came with only Werkzeug's own (English) description.
+DETAILS = {400: N_("요청을 읽을 수 없습니다."), 401: N_("인증이 필요합니다."),
+           404: N_("요청한 것을 찾을 수 없습니다."),
+           405: N_("이 주소에서 쓸 수 없는 메서드입니다."),
+           413: N_("요청 본문이 이 주소가 받을 수 있는 크기보다 큽니다.")}
 
 
 class Problem(Exception):
@@ -49,15 +55,9 @@ class Problem(Exception):
 
     def body(self) -> dict[str, Any]:
         """The problem document."""
-        status, korean, english = KINDS[self.slug]
-        title = english if wants_english() else korean
-        return {"type": TYPE_BASE + self.slug, "title": title, "status": status,
-                "detail": self.detail, "instance": request.path, **self.extra}
-
-
-def wants_english() -> bool:
-    """True when the caller's ``Accept-Language`` prefers English to Korean."""
-    return request.accept_languages.best_match(["ko", "en"], default="ko") == "en"
+        status, title = KINDS[self.slug]
+        return {"type": TYPE_BASE + self.slug, "title": _(title), "status": status,
+                "detail": str(self.detail), "instance": request.path, **self.extra}
 
 
 def problem_response(problem: Problem) -> Response:
@@ -83,8 +83,10 @@ def _http_error(error: HTTPException) -> Response:
     if slug is None:
         return error.get_response()
     detail = str(error.description or "")
+    if code in DETAILS and detail in ("", type(error).description):
+        detail = _(DETAILS[code])
     if code == 429:
-        detail = f"요청 한도를 넘었습니다({detail}). 잠시 후 다시 시도하세요."
+        detail = _("요청 한도를 넘었습니다(%(limit)s). 잠시 후 다시 시도하세요.", limit=detail)
     headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
     return problem_response(Problem(slug, detail, headers))
 
@@ -105,10 +107,11 @@ def _unrouted() -> Response | None:
         return None
     if isinstance(error, MethodNotAllowed):
         allowed = ", ".join(sorted(error.valid_methods or ()))
-        return problem_response(Problem("method-not-allowed", f"{request.method}은(는) 이 "
-                                        f"주소에서 쓸 수 없습니다(허용: {allowed}).",
-                                        {"Allow": allowed}))
+        return problem_response(Problem("method-not-allowed", _(
+            "%(method)s은(는) 이 주소에서 쓸 수 없습니다(허용: %(allowed)s).",
+            method=request.method, allowed=allowed), {"Allow": allowed}))
     if isinstance(error, HTTPException) and error.code == 404:
-        return problem_response(Problem("not-found", f"API에 {request.path[:100]} 주소는 "
-                                        "없습니다. /api/v1/openapi.json을 보세요."))
+        return problem_response(Problem("not-found", _(
+            "API에 %(path)s 주소는 없습니다. /api/v1/openapi.json을 보세요.",
+            path=request.path[:100])))
     return None

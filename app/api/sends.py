@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, json, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -37,11 +38,11 @@ def _send_limit() -> str:
 
 def _body() -> dict[str, Any]:
     if not request.is_json:
-        raise Problem("unsupported-media-type", "Content-Type: application/json 본문이 "
-                      "필요합니다.")
+        raise Problem("unsupported-media-type", _("Content-Type: application/json 본문이 "
+                                                  "필요합니다."))
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise invalid("본문은 JSON 객체여야 합니다.")
+        raise invalid(_("본문은 JSON 객체여야 합니다."))
     return body
 
 
@@ -57,8 +58,8 @@ def _make(body: dict[str, Any]) -> Answer:
     except ValueError as exc:  # a time outside the reservation window
         raise invalid(str(exc), "send_at") from None
     except EnqueueError as exc:
-        raise Problem("queue-unavailable", "작업을 만들었지만 대기열에 넣지 못해 실패로 "
-                      "끝났습니다.", task=exc.task.id) from None
+        raise Problem("queue-unavailable", _("작업을 만들었지만 대기열에 넣지 못해 실패로 "
+                                             "끝났습니다."), task=exc.task.id) from None
     except QueueFull as exc:  # waits: the reconciler hands it over when Redis takes it
         task = exc.task
     return task_json(task), 201
@@ -87,7 +88,8 @@ def create_send() -> Response | Answer | tuple[dict[str, Any], int, dict[str, st
 def _page_size() -> int:
     raw = request.args.get("per_page", str(PER_PAGE))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
-        raise invalid(f"per_page는 1에서 {MAX_PER_PAGE} 사이여야 합니다.", "per_page")
+        raise invalid(_("per_page는 1에서 %(max)s 사이여야 합니다.", max=MAX_PER_PAGE),
+                      "per_page")
     return int(raw)
 
 
@@ -120,7 +122,7 @@ def _owned(task_id: int) -> Task:
     task = db.session.scalar(db.select(Task).filter_by(
         id=task_id, username=current_user.username, name=SEND))
     if task is None:
-        raise Problem("not-found", f"보내기 {task_id}을(를) 찾을 수 없습니다.")
+        raise Problem("not-found", _("보내기 %(id)s을(를) 찾을 수 없습니다.", id=task_id))
     return task
 
 
