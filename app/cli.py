@@ -1,16 +1,22 @@
-"""Command-line tools: ``flask --app run users create NAME --password PW``."""
+"""Command-line tools: ``flask --app run users create NAME --password PW``. Their prompts,
+output and errors are in the operator's language (``app/cli_language.py``:
+``MAILROOM_LANGUAGE``, else the POSIX locale, else Korean)."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.auth.passwords import check_password
+from app.cli_language import SpokenGroup
 from app.extensions import db
 from app.models import User
 
-users = AppGroup("users", help="Manage accounts.")
+users = SpokenGroup("users", help="Manage accounts.")
+PASSWORD = {"prompt": _l("비밀번호"), "hide_input": True,
+            "confirmation_prompt": _l("비밀번호를 한 번 더 입력하세요")}
 
 
 def create_user(username: str, password: str, admin: bool = False,
@@ -20,11 +26,11 @@ def create_user(username: str, password: str, admin: bool = False,
     name; the login name never appears in mail."""
     username = username.strip()
     if not username or not password:
-        raise ValueError("이름과 비밀번호를 모두 입력하세요.")
+        raise ValueError(_("이름과 비밀번호를 모두 입력하세요."))
     if len(username) > 64:
-        raise ValueError("이름은 64자 이하여야 합니다.")
+        raise ValueError(_("이름은 64자 이하여야 합니다."))
     if User.by_username(username) is not None:
-        raise ValueError(f"이미 있는 이름입니다: {username}")
+        raise ValueError(_("이미 있는 이름입니다: %(name)s", name=username))
     check_password(password, username, current_app.config["PASSWORD_MIN_LENGTH"])
     user = User(username=username, is_admin=admin,
                 display_name=(display_name or "").strip()[:128] or None)
@@ -36,7 +42,7 @@ def create_user(username: str, password: str, admin: bool = False,
 
 @users.command("create")
 @click.argument("name")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", **PASSWORD)
 @click.option("--admin", is_flag=True, help="May open the operator view (/admin/).")
 @click.option("--display-name", default=None,
               help="The name its mail is signed with ({{ sender_name }}).")
@@ -46,24 +52,25 @@ def create_command(name: str, password: str, admin: bool, display_name: str | No
         create_user(name, password, admin, display_name)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"created user {name}")
+    click.echo(_("계정 %(name)s을(를) 만들었습니다.", name=name))
 
 
 @users.command("set-password")
 @click.argument("name")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", **PASSWORD)
 def set_password_command(name: str, password: str) -> None:
     """Give NAME a new password; every session of NAME ends."""
     user = User.by_username(name)
     if user is None:
-        raise click.ClickException(f"없는 이름입니다: {name}")
+        raise click.ClickException(_("없는 이름입니다: %(name)s", name=name))
     try:
         check_password(password, name, current_app.config["PASSWORD_MIN_LENGTH"])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.commit()
-    click.echo(f"new password for {name}; its sessions have ended")
+    click.echo(_("%(name)s의 비밀번호를 바꾸었습니다. 그 계정의 세션은 모두 끝났습니다.",
+                 name=name))
 
 
 @users.command("set-quota")
@@ -75,15 +82,18 @@ def set_password_command(name: str, password: str) -> None:
 def set_quota_command(name: str, per_day: int | None, use_default: bool) -> None:
     """Set how many recipients NAME may send to a day (a big list needs more)."""
     if (per_day is None) == (not use_default):
-        raise click.UsageError("--recipients-per-day N 또는 --default 중 하나만 주세요.")
+        raise click.UsageError(_("--recipients-per-day N 또는 --default 중 하나만 주세요."))
     user = User.by_username(name)
     if user is None:
-        raise click.ClickException(f"없는 이름입니다: {name}")
+        raise click.ClickException(_("없는 이름입니다: %(name)s", name=name))
     user.recipients_per_day = per_day
     db.session.commit()
-    shown = per_day if per_day is not None else \
-        f"{current_app.config['QUOTA_RECIPIENTS_PER_DAY']} (default)"
-    click.echo(f"{name} may send to {shown} recipients per 24 hours")
+    if per_day is not None:
+        click.echo(_("%(name)s은(는) 24시간에 %(count)s명에게 보낼 수 있습니다.", name=name,
+                     count=per_day))
+    else:
+        click.echo(_("%(name)s은(는) 24시간에 %(count)s명(기본값)에게 보낼 수 있습니다.",
+                     name=name, count=current_app.config["QUOTA_RECIPIENTS_PER_DAY"]))
 
 
 def end_sessions(username: str | None = None) -> int:
@@ -103,14 +113,14 @@ def end_sessions(username: str | None = None) -> int:
 def end_sessions_command(name: str | None, everyone: bool) -> None:
     """End every session of NAME, or of every account with --all."""
     if everyone == (name is not None):
-        raise click.UsageError("이름 하나 또는 --all 중 하나만 주세요.")
+        raise click.UsageError(_("이름 하나 또는 --all 중 하나만 주세요."))
     count = end_sessions(name)
     if name is not None and not count:
-        raise click.ClickException(f"없는 이름입니다: {name}")
-    click.echo(f"ended the sessions of {count} account(s)")
+        raise click.ClickException(_("없는 이름입니다: %(name)s", name=name))
+    click.echo(_("계정 %(count)s개의 세션을 끝냈습니다.", count=count))
 
 
-tasks = AppGroup("tasks", help="Look after background tasks.")
+tasks = SpokenGroup("tasks", help="Look after background tasks.")
 
 
 @tasks.command("reconcile")
@@ -120,11 +130,12 @@ def reconcile_command() -> None:
     from app.worker.reconcile import reconcile_now
 
     counts = reconcile_now(queues())
-    click.echo(f"resubmitted {counts['resubmitted']}, handed back {counts['handed_back']}, "
-               f"ended {counts['ended']} task(s)")
+    click.echo(_("작업 %(resubmitted)s개를 다시 넣고, %(handed_back)s개를 돌려주고, "
+                 "%(ended)s개를 끝냈습니다.", resubmitted=counts["resubmitted"],
+                 handed_back=counts["handed_back"], ended=counts["ended"]))
 
 
-dkim_group = AppGroup("dkim", help="DKIM signing (MAIL_DKIM_*).")
+dkim_group = SpokenGroup("dkim", help="DKIM signing (MAIL_DKIM_*).")
 
 
 @dkim_group.command("dns")
@@ -137,8 +148,9 @@ def dkim_dns_command() -> None:
     except DkimConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     if signer is None:
-        raise click.ClickException("DKIM is off: set MAIL_DKIM_SELECTOR, MAIL_DKIM_DOMAIN "
-                                   "and MAIL_DKIM_PRIVATE_KEY_PATH")
+        raise click.ClickException(_("DKIM이 꺼져 있습니다: MAIL_DKIM_SELECTOR, "
+                                     "MAIL_DKIM_DOMAIN, MAIL_DKIM_PRIVATE_KEY_PATH를 "
+                                     "설정하세요."))
     click.echo(dns_record(signer.private_key_pem, signer.selector, signer.domain))
 
 

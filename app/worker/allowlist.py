@@ -1,15 +1,19 @@
 """The job functions a worker runs: with JSON jobs nothing is unpickled, but a job still
 names its callable, so whoever can write to Redis could otherwise run any importable
 function (``os.system``). Mailroom's own (``app.queue.JOB_FUNCTIONS``) plus
-``WORKER_JOB_ALLOWLIST``; anything else fails with the reason, before it is imported."""
+``WORKER_JOB_ALLOWLIST``; anything else fails with the reason, before it is imported — in
+the operator's language (``app/cli_language.py``), when the job runs in an app context."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from rq.job import Job
 
+from app.cli_language import operator_language
 from app.queue import JOB_FUNCTIONS
 
 
@@ -28,13 +32,16 @@ class AllowlistedJob(Job):
     def refusal(self) -> str | None:
         """Why this job must not run; None when it may."""
         if self.instance is not None:  # ``getattr(instance, func_name)``: never ours
-            return "객체에 묶인 작업은 실행하지 않습니다."
+            with force_locale(operator_language()):
+                return _("객체에 묶인 작업은 실행하지 않습니다.")
         names = (self.func_name, self._success_callback_name, self._failure_callback_name,
                  self._stopped_callback_name)
         refused = [name for name in names if name and name not in self.allowed]
         if refused:
-            return (f"작업 함수 {', '.join(refused)}은(는) 이 워커의 허용 목록에 없어 실행하지 "
-                    "않습니다(app.queue.JOB_FUNCTIONS, WORKER_JOB_ALLOWLIST).")
+            with force_locale(operator_language()):
+                return _("작업 함수 %(names)s은(는) 이 워커의 허용 목록에 없어 실행하지 "
+                         "않습니다(app.queue.JOB_FUNCTIONS, WORKER_JOB_ALLOWLIST).",
+                         names=", ".join(refused))
         return None
 
     @property
