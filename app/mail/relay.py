@@ -9,6 +9,8 @@ import ipaddress
 import ssl
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.tasks.decorators import TransientError
 
 
@@ -22,10 +24,10 @@ class RelayCertificateError(TransientError):
     renewed, a CA file installed or an interception ended mends it without the user."""
 
     def __init__(self, server: str, reason: str) -> None:
-        super().__init__(f"SMTP 서버 {server}의 인증서를 확인할 수 없어 연결을 끊었습니다"
-                         f"({reason.rstrip('.')}). 비밀번호와 메일은 보내지 않았습니다. "
-                         "다른 서버가 끼어들었거나 MAIL_SERVER·MAIL_TLS_CA_FILE이 인증서와 "
-                         "맞지 않습니다.")
+        super().__init__(_("SMTP 서버 %(server)s의 인증서를 확인할 수 없어 연결을 끊었습니다"
+                           "(%(reason)s). 비밀번호와 메일은 보내지 않았습니다. 다른 서버가 "
+                           "끼어들었거나 MAIL_SERVER·MAIL_TLS_CA_FILE이 인증서와 맞지 않습니다.",
+                           server=server, reason=reason.rstrip(".")))
 
 
 class PlainLoginRefused(RecipientRefused):
@@ -33,8 +35,9 @@ class PlainLoginRefused(RecipientRefused):
     password is never sent. Permanent: a setting to fix, not worth a retry."""
 
     def __init__(self, server: str) -> None:
-        super().__init__(f"암호화되지 않은 연결로는 SMTP 서버 {server}에 로그인하지 않습니다"
-                         "(비밀번호를 보내지 않았습니다). MAIL_USE_TLS나 MAIL_USE_SSL을 켜세요.")
+        super().__init__(_("암호화되지 않은 연결로는 SMTP 서버 %(server)s에 로그인하지 않습니다"
+                           "(비밀번호를 보내지 않았습니다). MAIL_USE_TLS나 MAIL_USE_SSL을 켜세요.",
+                           server=server))
 
 
 def is_loopback(host: str) -> bool:
@@ -62,7 +65,8 @@ def tls_context(config: Any) -> ssl.SSLContext | None:
     try:
         return _verifying_context(cafile)
     except OSError as exc:  # ssl.SSLError too: a file that is not PEM certificates
-        raise RuntimeError(f"MAIL_TLS_CA_FILE {cafile}을(를) 읽을 수 없습니다: {exc}") from exc
+        raise RuntimeError(_("MAIL_TLS_CA_FILE %(file)s을(를) 읽을 수 없습니다: %(error)s",
+                             file=cafile, error=exc)) from exc
 
 
 @functools.lru_cache(maxsize=4)  # loading the CAs took 30 ms: once per process, not per send

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.i18n import N_
 from app.mail.renderpool import BUSY, MEMORY, TIME, RenderLimits, RenderPool, pool_for
 from app.mail.sandbox import (
     BUILTIN_VARIABLES,
@@ -49,14 +50,16 @@ def _pool() -> RenderPool:
 
 
 def _limit_message(kind: str, limits: RenderLimits) -> str:
+    """The limit's message as a TemplateProblem keeps it: Korean (the msgid, formatted),
+    put in the reader's language where it is shown (``sandbox.messages.localize``)."""
     if kind == TIME:
-        return (f"템플릿을 만드는 데 {limits.seconds:g}초가 넘게 걸려 중단했습니다"
-                "(TEMPLATE_RENDER_SECONDS).")
+        return (N_("템플릿을 만드는 데 %(seconds)s초가 넘게 걸려 중단했습니다"
+                   "(TEMPLATE_RENDER_SECONDS).") % {"seconds": f"{limits.seconds:g}"})
     if kind == MEMORY:
-        return (f"템플릿이 메모리를 {limits.memory_mb}MiB 넘게 써서 중단했습니다"
-                "(TEMPLATE_RENDER_MEMORY_MB).")
+        return (N_("템플릿이 메모리를 %(mb)sMiB 넘게 써서 중단했습니다"
+                   "(TEMPLATE_RENDER_MEMORY_MB).") % {"mb": limits.memory_mb})
     assert kind == BUSY
-    return "템플릿을 처리할 프로세스가 모두 바쁩니다. 잠시 후 다시 시도해 주세요."
+    return N_("템플릿을 처리할 프로세스가 모두 바쁩니다. 잠시 후 다시 시도해 주세요.")
 
 
 def _outcome(answer: dict[str, Any]) -> Any:

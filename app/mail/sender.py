@@ -23,6 +23,8 @@ from email.utils import formataddr, formatdate, parseaddr
 from types import TracebackType
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.mail.dkim import DkimSigner
 from app.mail.relay import (
     PlainLoginRefused,
@@ -49,8 +51,7 @@ class _WirePolicy(Compat32):
 
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
 ENVELOPE_ATTR = "mailroom_envelope_from"  # a message's own MAIL FROM (build_message)
-# The connections open in this process, for ``abort_all``.
-_open: weakref.WeakSet[SmtpConnection] = weakref.WeakSet()
+_open: weakref.WeakSet[SmtpConnection] = weakref.WeakSet()  # open here, for ``abort_all``
 
 
 class ConnectionLost(TransientError):
@@ -90,7 +91,7 @@ def build_message(mail: RenderedMail, sender: str, recipient: str, msg_id: str,
     ``set_content``, which showed up as most of the time per message (docs/BENCHMARKS.md).
     """
     if not recipient.isascii():
-        raise ValueError(f"주소가 ASCII가 아닙니다: {recipient}")
+        raise ValueError(_("주소가 ASCII가 아닙니다: %(address)s", address=recipient))
     if mail.html:
         message: Message = MIMEMultipart("alternative")
         message.attach(_text_part(mail.text, "plain"))
@@ -132,9 +133,8 @@ def _from_header(sender: str) -> str:
 
 def _classify(code: int, text: Any) -> Exception:
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-    if 400 <= code < 500:
-        return TransientError(f"SMTP {code} {detail}")
-    return RecipientRefused(f"SMTP {code} {detail}")
+    kind = TransientError if 400 <= code < 500 else RecipientRefused
+    return kind(f"SMTP {code} {detail}")
 
 
 def _wire_bytes(message: Message, signer: DkimSigner | None = None) -> bytes:
@@ -189,7 +189,7 @@ class SmtpConnection:
             raise RelayCertificateError(server, exc.verify_message or str(exc)) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise TransientError(f"SMTP 서버에 연결할 수 없습니다: {exc}") from exc
+            raise TransientError(_("SMTP 서버에 연결할 수 없습니다: %(error)s", error=exc)) from exc
 
     def _client(self) -> smtplib.SMTP:
         """A client not yet connected, whose connect and greeting may take at most
@@ -235,7 +235,7 @@ class SmtpConnection:
         """
         connection = self.connection
         if connection is None:
-            raise ConnectionLost("SMTP 연결이 없습니다.")
+            raise ConnectionLost(_("SMTP 연결이 없습니다."))
         data = _wire_bytes(message, self.signer)
         try:
             connection.ehlo_or_helo_if_needed()
@@ -245,7 +245,7 @@ class SmtpConnection:
             self._expect(connection.getreply(), 354)
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
-            raise ConnectionLost(f"SMTP 연결 오류: {exc}") from exc
+            raise ConnectionLost(_("SMTP 연결 오류: %(error)s", error=exc)) from exc
         if before_data is not None:
             try:
                 before_data()
@@ -257,11 +257,12 @@ class SmtpConnection:
             answer = connection.getreply()
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
-            raise OutcomeUnknown(f"메시지를 보내는 중 연결이 끊겨 전달 여부를 알 수 없습니다: "
-                                 f"{exc}") from exc
+            raise OutcomeUnknown(_("메시지를 보내는 중 연결이 끊겨 전달 여부를 알 수 없습니다: "
+                                   "%(error)s", error=exc)) from exc
         if answer[0] == -1:  # smtplib's way of saying the reply never came
             self.close()
-            raise OutcomeUnknown("메시지를 보낸 뒤 서버의 응답이 없어 전달 여부를 알 수 없습니다.")
+            raise OutcomeUnknown(_("메시지를 보낸 뒤 서버의 응답이 없어 전달 여부를 알 수 "
+                                   "없습니다."))
         self._expect(answer, 250)
 
     def close(self) -> None:
