@@ -122,8 +122,10 @@ def test_cli_prints_the_record(key_path: Path) -> None:
     app = Flask(__name__)
     app.config.update(MAIL_DKIM_SELECTOR=SELECTOR, MAIL_DKIM_DOMAIN=DOMAIN,
                       MAIL_DKIM_PRIVATE_KEY_PATH=str(key_path))
+    from app import i18n
     from app.cli import register
 
+    i18n.init_app(app)  # the commands speak the operator's language (app/cli_language.py)
     register(app)
     result: Any = app.test_cli_runner().invoke(args=["dkim", "dns"])
     assert result.exit_code == 0, result.output
