@@ -7,8 +7,6 @@ page is looked at before one assertion reports all that is left, page by page.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,12 +37,10 @@ from tests.support.language import (
     sign_out,
     to_korean,
 )
+from tests.support.language_steps import ALICE, OWN_TEMPLATE, ROOT, Seeded, Step, go
 from tests.support.pages import SEOUL, sign_in
 
 RUNNING = 1500  # recipients of the send caught running (2 a second: it outlasts the walk)
-OWN_TEMPLATE = {"name": "promo", "subject": "Hello {{ name }}",
-                "body_text": "Hello {{ name }}, see you at the fair.",
-                "body_html": "<p>Hello <b>{{ name }}</b>, see you at the fair.</p>"}
 
 
 @pytest.fixture
@@ -57,15 +53,6 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
                       RATELIMIT_LOGIN_PAIR="3 per minute", RATELIMIT_LOGIN_IP="1000 per minute",
                       OUTBOX_DIR=str(tmp_path / "outbox"))
     return app_config
-
-
-@dataclass
-class Seeded:
-    finished: int
-    running: int
-    list_id: int
-    template_id: int
-    outbox: str
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, str], form: str) -> Any:
@@ -111,101 +98,11 @@ def seed(app: Flask, client: FlaskClient, smtp_sink: Any) -> Seeded:
     return Seeded(finished, running, list_id, template_id, captured_mail(app, "alice"))
 
 
-# -- the pages: each step brings the browser to a page (or a state of one) --------------
-
-Step = tuple[str, Callable[[Any, str, Seeded], None], bool]  # name, go there, a 4xx page
-
-
-def _go(path: str) -> Callable[[Any, str, Seeded], None]:
-    return lambda page, base, ids: page.goto(base + path.format(ids=ids))
-
-
-def _send_page(page: Any, base: str, ids: Seeded) -> None:
-    page.goto(base + "/send_mail")
-    page.locator(f"[id='{ids.running}-state']").wait_for()
-    page.wait_for_timeout(1500)  # a few polls: the scripts' own words are drawn
-
-
-def _preview(page: Any, base: str, ids: Seeded) -> None:
-    page.goto(base + "/send_mail")
-    page.fill("textarea[name=recipient]", "email,name\nann@example.com,Ann")
-    page.select_option("select[name=template_name]", OWN_TEMPLATE["name"])
-    page.click("#preview-button")
-    page.locator("#preview-subject", has_text="Hello Ann").wait_for()
-
-
-def _too_large(page: Any, base: str, ids: Seeded) -> None:
-    page.goto(base + "/send_mail")
-    page.evaluate("() => { document.querySelector('textarea[name=recipient]').value ="
-                  " 'a@example.com,'.repeat(80000); }")  # 1.1 MB, over MAX_CONTENT_LENGTH
-    page.click("#send-button")
-    page.locator("#error-413").wait_for()
-
-
-def _cancel_confirm(page: Any, base: str, ids: Seeded) -> None:
-    """The page that asks before a cancel, as a browser without script reaches it."""
-    page.goto(base + "/send_mail")
-    page.evaluate("(id) => HTMLFormElement.prototype.submit.call(document.getElementById(id))",
-                  f"{ids.running}-progress-cancel")
-    page.locator("#confirm-question").wait_for()
-
-
-def _history(page: Any, base: str, ids: Seeded) -> None:
-    page.goto(base + "/tasks")
-    page.select_option("#filter-status", "finished")
-    page.fill("#filter-q", "example.com")
-    page.click("#filter-apply")
-    page.wait_for_url("**/tasks?*q=example.com*")
-
-
-def _outcome(page: Any, base: str, ids: Seeded) -> None:
-    page.goto(f"{base}/tasks/{ids.finished}")
-    page.select_option("#recipient-outcome", "refused")
-    page.click("#recipient-search-apply")
-    page.wait_for_url("**outcome=refused*")
-
-
-def _new_token(page: Any, base: str, ids: Seeded) -> None:
-    page.goto(base + "/settings/tokens")
-    page.fill("#name", "ci")
-    page.click("#token-create")
-    page.locator("#new-token").wait_for()
-
-
-ALICE: list[Step] = [
-    ("send (running, reserved, ended)", _send_page, False),
-    ("send: preview", _preview, False),
-    ("cancel confirm", _cancel_confirm, False),
-    ("413", _too_large, True),
-    ("templates", _go("/templates"), False),
-    ("templates: new", _go("/templates/new"), False),
-    ("templates: edit", _go("/templates/{ids.template_id}/edit"), False),
-    ("history", _go("/tasks"), False),
-    ("history (filtered)", _history, False),
-    ("task detail (finished)", _go("/tasks/{ids.finished}"), False),
-    ("task detail (outcome filter)", _outcome, False),
-    ("task detail (running)", _go("/tasks/{ids.running}"), False),
-    ("lists", _go("/lists"), False),
-    ("lists: new", _go("/lists/new"), False),
-    ("list after an import", _go("/lists/{ids.list_id}"), False),
-    ("suppressions", _go("/suppressions"), False),
-    ("bounces", _go("/bounces"), False),
-    ("outbox", _go("/outbox/"), False),
-    ("outbox: a mail", _go("/outbox/{ids.outbox}"), False),
-    ("settings: tokens", _go("/settings/tokens"), False),
-    ("settings: new token", _new_token, False),
-    ("settings: webhooks", _go("/settings/webhooks"), False),
-    ("404", _go("/no/such/page"), True),
-    ("404 (a task not there)", _go("/tasks/987654"), True),
-]
-ROOT: list[Step] = [("send (idle)", _go("/send_mail"), False), ("admin", _go("/admin/"), False)]
-
-
 def walk(page: Any, base: str, ids: Seeded, steps: list[Step], lang: str,
          found: Findings) -> None:
-    for name, go, error_page in steps:
+    for name, get_there, error_page in steps:
         try:
-            go(page, base, ids)
+            get_there(page, base, ids)
         except Exception as exc:  # noqa: BLE001 (one page that fails must not hide the rest)
             found.note(name, lang, f"not reached: {type(exc).__name__}: "
                                    f"{str(exc).splitlines()[0][:200]}")
@@ -224,11 +121,11 @@ def visitor(page: Any, base: str, app: Flask, lang: str, found: Findings) -> Non
     a broken one, and the 429 a few wrong passwords earn."""
     with app.app_context():
         token = make_token("alice", f"reader-{lang}@example.com")
-    steps: list[Step] = [("login", _go("/auth/login"), False),
-                         ("unsubscribe confirm", _go(f"/unsubscribe/{token}"), False),
+    steps: list[Step] = [("login", go("/auth/login"), False),
+                         ("unsubscribe confirm", go(f"/unsubscribe/{token}"), False),
                          ("unsubscribe done", lambda p, b, i: p.click("#unsubscribe-confirm"),
                           False),
-                         ("unsubscribe: broken link", _go("/unsubscribe/not-a-token"), True),
+                         ("unsubscribe: broken link", go("/unsubscribe/not-a-token"), True),
                          ("429", lambda p, b, i: refused_until_429(p, b, f"ghost-{lang}"), True)]
     walk(page, base, None, steps, lang, found)  # type: ignore[arg-type]
 
