@@ -31,9 +31,11 @@ from typing import Any
 
 from jinja2 import TemplateError, meta, nodes
 from jinja2.environment import Template
+from jinja2.sandbox import SecurityError
 
 from .budget import LIMITS, Budget, Limits, configure, current
 from .environment import budgeted_range, environment
+from .messages import N_, SYNTAX, known_or_generic
 from .rules import PARTS, TemplateProblem, check_rules
 
 __all__ = ["BUILTIN_VARIABLES", "EXAMPLE_UNSUBSCRIBE_URL", "LIMITS", "Limits", "MAX_SOURCE",
@@ -45,7 +47,8 @@ MAX_SUBJECT = 500
 # Variables every template may use besides the recipient's own fields.
 BUILTIN_VARIABLES = frozenset({"email", "recipient", "sender_name", "unsubscribe_url"})
 RESERVED_NAMES = BUILTIN_VARIABLES | {"range", "dict", "loop", "true", "false", "none"}
-TOO_DEEP = "템플릿이 너무 깊게 겹쳐 있습니다. 괄호나 필터를 몇 겹으로 줄이세요."
+TOO_LONG = N_("%(limit)s자를 넘을 수 없습니다.")
+TOO_DEEP = N_("템플릿이 너무 깊게 겹쳐 있습니다. 괄호나 필터를 몇 겹으로 줄이세요.")
 
 
 def _line_of(exc: BaseException) -> int | None:
@@ -55,12 +58,12 @@ def _line_of(exc: BaseException) -> int | None:
 
 
 def _syntax(exc: TemplateError, part: str) -> TemplateProblem:
-    return TemplateProblem(f"문법 오류: {exc.message}", part, getattr(exc, "lineno", None))
+    return TemplateProblem(SYNTAX % {"detail": exc.message}, part, getattr(exc, "lineno", None))
 
 
 def _parse(source: str, part: str) -> nodes.Template:
     if len(source) > MAX_SOURCE:
-        raise TemplateProblem(f"{MAX_SOURCE:,}자를 넘을 수 없습니다.", part)
+        raise TemplateProblem(TOO_LONG % {"limit": f"{MAX_SOURCE:,}"}, part)
     try:
         tree = environment(part).parse(source)
         check_rules(tree, part)
@@ -119,7 +122,7 @@ class CompiledMail:
             current.reset(token)
         subject = " ".join((rendered["subject"] or "").split())
         if len(subject) > MAX_SUBJECT:
-            raise TemplateProblem(f"{MAX_SUBJECT}자를 넘을 수 없습니다.", "subject")
+            raise TemplateProblem(TOO_LONG % {"limit": MAX_SUBJECT}, "subject")
         return RenderedMail(subject=subject, text=rendered["body_text"] or "",
                             html=rendered["body_html"])
 
@@ -136,6 +139,8 @@ def _render_part(template: Template | None, part: str, context: Mapping[str, Any
         raise  # the render process reports it as the memory limit
     except Exception as exc:  # whatever a template does wrong, say where
         message = getattr(exc, "message", None) or str(exc)
+        if not isinstance(exc, SecurityError):  # ours (Korean) and the sandbox's are known
+            message = known_or_generic(message)
         raise TemplateProblem(message, part, _line_of(exc)) from exc
 
 
@@ -177,9 +182,9 @@ def check(template: Mapping[str, Any]) -> list[str]:
     """What a save runs: TemplateProblem unless every part parses, keeps the rules and
     renders for an example recipient. The recipient fields it uses."""
     if not (template.get("subject") or "").strip():
-        raise TemplateProblem("제목을 입력하세요.", "subject")
+        raise TemplateProblem(N_("제목을 입력하세요."), "subject")
     if not (template.get("body_text") or "").strip():
-        raise TemplateProblem("텍스트 본문을 입력하세요.", "body_text")
+        raise TemplateProblem(N_("텍스트 본문을 입력하세요."), "body_text")
     fields = fields_used(template)
     compile_mail(template).render(sample_context(fields))
     return fields

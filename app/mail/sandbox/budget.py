@@ -9,6 +9,8 @@ from typing import Any
 
 from jinja2.sandbox import SecurityError
 
+from .messages import N_
+
 
 @dataclass
 class Limits:
@@ -41,8 +43,8 @@ class Budget:
         """Charge ``units`` of work; TooMuchWork once the budget is gone."""
         self.work -= units
         if self.work < 0:
-            raise TooMuchWork(f"템플릿이 한 번에 할 수 있는 일의 양을 넘었습니다(반복과 글자 처리 "
-                              f"{LIMITS.work_budget:,} 단위).")
+            raise TooMuchWork(N_("템플릿이 한 번에 할 수 있는 일의 양을 넘었습니다(반복과 글자 "
+                                 "처리 %(units)s 단위).") % {"units": f"{LIMITS.work_budget:,}"})
 
 
 current: ContextVar[Budget] = ContextVar("mailroom_template_budget")
@@ -56,7 +58,8 @@ def spend(units: int) -> None:
 def cap(length: int) -> None:
     """TooLarge if ``length`` passes the cap."""
     if length > LIMITS.max_output:
-        raise TooLarge(f"결과가 너무 깁니다({LIMITS.max_output:,}자 초과).")
+        raise TooLarge(N_("결과가 너무 깁니다(%(limit)s자 초과).")
+                       % {"limit": f"{LIMITS.max_output:,}"})
 
 
 def size(value: Any) -> int:

@@ -14,6 +14,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .budget import LIMITS, Budget, TooLarge, cap, current, size, sized, spend
 from .filters import bounded_filters, finalize
+from .messages import N_
 
 MAX_INT_BITS = 4096  # ``int * int``: about 1,200 digits
 
@@ -89,11 +90,11 @@ class MailSandbox(ImmutableSandboxedEnvironment):
         """``+ * ** %`` with their results' size checked before they are made."""
         if operator == "**":
             if abs(right) > 64 or abs(left) > 10**6:
-                raise TooLarge("거듭제곱이 너무 큽니다.")
+                raise TooLarge(N_("거듭제곱이 너무 큽니다."))
         elif operator == "*":
             _check_product(left, right)
         elif operator == "%" and isinstance(left, str):
-            raise SecurityError("문자열 % 서식은 쓸 수 없습니다.")
+            raise SecurityError(N_("문자열 % 서식은 쓸 수 없습니다."))
         elif operator == "+" and isinstance(left, str | list | tuple):
             cap(size(left) + size(right))
         return sized(super().call_binop(context, operator, left, right))
@@ -103,7 +104,7 @@ def _check_product(left: Any, right: Any) -> None:
     """``a * b`` would stay under the cap (a sequence repeated) or ``MAX_INT_BITS``."""
     if type(left) is int and type(right) is int:
         if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            raise TooLarge("곱한 수가 너무 큽니다.")
+            raise TooLarge(N_("곱한 수가 너무 큽니다."))
     elif isinstance(left, int) != isinstance(right, int):
         times, seq = (left, right) if isinstance(left, int) else (right, left)
         if isinstance(seq, str | list | tuple):
@@ -126,7 +127,8 @@ def budgeted_range(budget: Budget) -> Callable[..., range]:
         numbers = range(*args)
         budget.numbers -= len(numbers)
         if budget.numbers < 0:
-            raise TooLarge(f"range로 만드는 수는 한 번에 모두 {LIMITS.range_budget:,}개까지입니다.")
+            raise TooLarge(N_("range로 만드는 수는 한 번에 모두 %(limit)s개까지입니다.")
+                           % {"limit": f"{LIMITS.range_budget:,}"})
         return numbers
 
     return bounded

@@ -22,6 +22,7 @@ from jinja2.sandbox import SecurityError
 from jinja2.utils import pass_environment, pass_eval_context
 
 from .budget import LIMITS, cap, size, sized, spend
+from .messages import N_
 
 MAX_JSON_INDENT = 8
 # Filters whose result is no larger than what they are given (or a small multiple of it).
@@ -81,7 +82,7 @@ def _checked_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None)
 def _checked_batch(value: Any, linecount: int, fill_with: Any = None) -> Iterator[list[Any]]:
     items, linecount = _items(value), int(linecount)
     if linecount < 1:
-        raise SecurityError("batch의 묶음 크기는 1 이상이어야 합니다.")
+        raise SecurityError(N_("batch의 묶음 크기는 1 이상이어야 합니다."))
     if fill_with is not None:
         cap(len(items) + (-len(items)) % linecount)
     return do_batch(items, linecount, fill_with)
@@ -90,7 +91,7 @@ def _checked_batch(value: Any, linecount: int, fill_with: Any = None) -> Iterato
 def _checked_slice(value: Any, slices: int, fill_with: Any = None) -> Iterator[list[Any]]:
     items, slices = _items(value), int(slices)
     if slices < 1:
-        raise SecurityError("slice의 조각 수는 1 이상이어야 합니다.")
+        raise SecurityError(N_("slice의 조각 수는 1 이상이어야 합니다."))
     cap(len(items) + slices)
     spend(slices)
     return sync_do_slice(items, slices, fill_with)
@@ -101,7 +102,7 @@ def _checked_wordwrap(environment: Any, s: Any, width: int = 79, break_long_word
                       wrapstring: str | None = None, break_on_hyphens: bool = True) -> str:
     text, width = str(s), int(width)
     if width < 1:
-        raise SecurityError("wordwrap의 너비는 1 이상이어야 합니다.")
+        raise SecurityError(N_("wordwrap의 너비는 1 이상이어야 합니다."))
     wrap = str(wrapstring) if wrapstring is not None else environment.newline_sequence
     cap(len(text) + len(wrap) * (len(text) // width + text.count("\n") + 1))
     return do_wordwrap(environment, text, width, break_long_words, wrapstring, break_on_hyphens)
@@ -110,7 +111,8 @@ def _checked_wordwrap(environment: Any, s: Any, width: int = 79, break_long_word
 @pass_eval_context
 def _checked_tojson(eval_ctx: Any, value: Any, indent: int | None = None) -> Any:
     if indent is not None and not (type(indent) is int and 0 <= indent <= MAX_JSON_INDENT):
-        raise SecurityError(f"tojson의 들여쓰기는 0~{MAX_JSON_INDENT}칸만 쓸 수 있습니다.")
+        raise SecurityError(N_("tojson의 들여쓰기는 0~%(limit)s칸만 쓸 수 있습니다.")
+                            % {"limit": MAX_JSON_INDENT})
     size(value)
     return do_tojson(eval_ctx, value, indent)
 
@@ -118,7 +120,7 @@ def _checked_tojson(eval_ctx: Any, value: Any, indent: int | None = None) -> Any
 @pass_environment
 def _checked_sum(environment: Any, iterable: Any, attribute: Any = None, start: Any = 0) -> Any:
     if type(start) not in (int, float):
-        raise SecurityError("sum의 시작값(start)은 숫자여야 합니다.")
+        raise SecurityError(N_("sum의 시작값(start)은 숫자여야 합니다."))
     return sync_do_sum(environment, _items(iterable), attribute, start)
 
 
@@ -128,8 +130,8 @@ def finalize(value: Any) -> Any:
         return ""
     if isinstance(value, str | int | float | Undefined):  # Undefined raises its own error
         return value
-    raise SecurityError("목록·사전·함수는 그대로 쓸 수 없습니다. 글자나 숫자를 쓰세요"
-                        "(목록은 |join(', ')).")
+    raise SecurityError(N_("목록·사전·함수는 그대로 쓸 수 없습니다. 글자나 숫자를 쓰세요"
+                           "(목록은 |join(', '))."))
 
 
 
