@@ -5,39 +5,62 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import gettext
 from sqlalchemy import String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.i18n import N_
 from app.models.types import UTCDateTime, utcnow
 
-# Every built-in ends with the recipient's own unsubscribe link (issue 13).
-TEXT_FOOTER = "\n\n--\n더 이상 받지 않으려면: {{ unsubscribe_url }}"
-HTML_FOOTER = ("<p style=\"color:#666;font-size:12px\">더 이상 받지 않으려면 "
-               "<a href=\"{{ unsubscribe_url }}\">수신 거부</a>를 누르세요.</p>\n</body></html>")
-# The templates every user sees, read-only (the two the seeds shipped as files).
+# Every built-in ends with the recipient's own unsubscribe link (issue 13). Each piece is a
+# msgid: a built-in is sent in the sender's language (``MailTemplate.snapshot``), Korean
+# as written here, another language from the catalogs.
+_TEXT_FOOTER = ("\n\n--\n", N_("더 이상 받지 않으려면: {{ unsubscribe_url }}"))
+_HTML_FOOTER = (N_("<p style=\"color:#666;font-size:12px\">더 이상 받지 않으려면 "
+                   "<a href=\"{{ unsubscribe_url }}\">수신 거부</a>를 누르세요.</p>"),
+                "\n</body></html>")
+TEXT_FOOTER = "".join(_TEXT_FOOTER)
+HTML_FOOTER = "".join(_HTML_FOOTER)
+# The templates every user sees, read-only (the two the seeds shipped as files), as the
+# pieces they are made of: what is not a msgid (markup, the footer's rule) is the same in
+# every language.
+_PIECES: dict[str, dict[str, tuple[str, ...]]] = {
+    "welcome": {
+        "label": (N_("환영 메일 (welcome)"),),
+        "subject": (N_("Mailroom에 오신 것을 환영합니다"),),
+        "body_text": (N_("환영합니다!\n\n{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.\n"
+                         "이 메일은 {{ sender_name }} 님이 보냈습니다."), *_TEXT_FOOTER),
+        "body_html": (N_("<!doctype html>\n<html lang=\"ko\"><body>\n<h1>환영합니다!</h1>\n"
+                         "<p>{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.</p>\n"
+                         "<p>이 메일은 {{ sender_name }} 님이 보냈습니다.</p>"), "\n",
+                      *_HTML_FOOTER),
+    },
+    "notice": {
+        "label": (N_("공지 메일 (notice)"),),
+        "subject": (N_("[공지] Mailroom 서비스 안내"),),
+        "body_text": (N_("공지\n\n{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.\n"
+                         "보낸 사람: {{ sender_name }}"), *_TEXT_FOOTER),
+        "body_html": (N_("<!doctype html>\n<html lang=\"ko\"><body>\n<h1>공지</h1>\n"
+                         "<p>{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.</p>\n"
+                         "<p>보낸 사람: {{ sender_name }}</p>"), "\n", *_HTML_FOOTER),
+    },
+}
 BUILTINS: list[dict[str, str]] = [
-    {
-        "name": "welcome",
-        "label": "환영 메일 (welcome)",
-        "subject": "Mailroom에 오신 것을 환영합니다",
-        "body_text": "환영합니다!\n\n{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.\n"
-                     "이 메일은 {{ sender_name }} 님이 보냈습니다." + TEXT_FOOTER,
-        "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>환영합니다!</h1>\n"
-                     "<p>{{ recipient }} 님, Mailroom에 오신 것을 환영합니다.</p>\n"
-                     "<p>이 메일은 {{ sender_name }} 님이 보냈습니다.</p>\n" + HTML_FOOTER,
-    },
-    {
-        "name": "notice",
-        "label": "공지 메일 (notice)",
-        "subject": "[공지] Mailroom 서비스 안내",
-        "body_text": "공지\n\n{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.\n"
-                     "보낸 사람: {{ sender_name }}" + TEXT_FOOTER,
-        "body_html": "<!doctype html>\n<html lang=\"ko\"><body>\n<h1>공지</h1>\n"
-                     "<p>{{ recipient }} 님, Mailroom 서비스에 대해 알려 드립니다.</p>\n"
-                     "<p>보낸 사람: {{ sender_name }}</p>\n" + HTML_FOOTER,
-    },
+    {"name": name, **{key: "".join(pieces) for key, pieces in parts.items()}}
+    for name, parts in _PIECES.items()
 ]
+
+
+def builtin_words(name: str, key: str, korean: str | None) -> str | None:
+    """A built-in's ``key`` (label, subject, body) in the sender's language: in a request
+    the reader's (Flask-Babel's locale), else Korean. ``korean`` (what the row holds) is
+    kept as it is when it is not the text shipped (a database of an older version)."""
+    pieces = _PIECES.get(name, {}).get(key)
+    if pieces is None or korean != "".join(pieces) or not has_request_context():
+        return korean
+    return "".join(gettext(piece) if piece.strip() else piece for piece in pieces)
 
 
 def builtin_rows() -> list[dict[str, Any]]:
@@ -68,14 +91,24 @@ class MailTemplate(db.Model):
 
     @property
     def title(self) -> str:
-        """What the send form's select shows."""
-        return self.label or self.name
+        """What the send form's select shows (a built-in's in the reader's language)."""
+        return self._words("label", self.label) or self.name
+
+    def _words(self, key: str, value: str | None) -> str | None:
+        return builtin_words(self.name, key, value) if self.builtin else value
+
+    def words(self) -> dict[str, str | None]:
+        """Subject and bodies as they are sent: a user's template as they wrote it, a
+        built-in in the sender's language (the reader's, in a request; else Korean)."""
+        words = {key: self._words(key, getattr(self, key))
+                 for key in ("subject", "body_text", "body_html")}
+        return {**words, "body_html": words["body_html"] or None}
 
     def snapshot(self) -> dict[str, Any]:
         """What a task keeps of the template it was made with, so a later edit or delete
-        never changes a send that is queued, reserved or running."""
-        return {"id": self.id, "name": self.name, "subject": self.subject,
-                "body_text": self.body_text, "body_html": self.body_html or None}
+        never changes a send that is queued, reserved or running (a built-in: in the
+        language of the sender who made it)."""
+        return {"id": self.id, "name": self.name, **self.words()}
 
     @classmethod
     def visible_to(cls, username: str) -> list[MailTemplate]:
