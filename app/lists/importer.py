@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.config import json_text
 from app.extensions import db
+from app.i18n import N_
 from app.mail.recipients import (
     check_row,
     csv_delimiter,
@@ -30,8 +32,8 @@ from app.models.audience import ACTIVE
 from app.models.types import utcnow
 
 BATCH = 1000  # rows a statement writes
-NO_HEADER = ("첫 줄은 email로 시작하는 머리줄이어야 합니다(예: email,name). 주소만 붙여 넣을 "
-             "때는 머리줄 없이 한 줄에 하나씩 넣으세요.")
+NO_HEADER = N_("첫 줄은 email로 시작하는 머리줄이어야 합니다(예: email,name). 주소만 붙여 넣을 "
+               "때는 머리줄 없이 한 줄에 하나씩 넣으세요.")
 
 
 @dataclass
@@ -67,13 +69,13 @@ def open_import(mailing_list: MailingList, filename: str, data: bytes) -> ListIm
     text, encoding = decode_upload(data)
     delimiter = csv_delimiter(text)
     if delimiter is None:
-        raise ValueError(NO_HEADER)
+        raise ValueError(_(NO_HEADER))
     line, columns = header(text, delimiter)
     if line == 0:
-        raise ValueError(NO_HEADER)
+        raise ValueError(_(NO_HEADER))
     lines = text.count("\n") + 1
     if lines <= line:
-        raise ValueError("머리줄 다음 줄부터 받는 사람을 한 명 이상 넣으세요.")
+        raise ValueError(_("머리줄 다음 줄부터 받는 사람을 한 명 이상 넣으세요."))
     mailing_list.add_columns(columns)
     # An earlier import's file that no run will read any more (one canceled before it
     # started) is dropped: a list keeps at most the one being read.
@@ -88,7 +90,7 @@ def header(text: str, delimiter: str) -> tuple[int, list[str]]:
     """The header's line and its field columns (ValueError when they cannot be used)."""
     for line, row, problem in records(text, delimiter):
         if problem is not None:
-            raise ValueError(f"{line}번째 줄: {problem}")
+            raise ValueError(_("%(line)s번째 줄: %(problem)s", line=line, problem=problem))
         assert row is not None
         return line, header_columns(row)
     return 0, []
@@ -121,7 +123,8 @@ def rows(text: str) -> Iterator[Row | Refusal]:
             continue
         earlier = seen.setdefault(address.lower(), line)
         if earlier != line:
-            yield Refusal(line, row[0].strip()[:320], f"{earlier}번째 줄에 이미 있는 주소입니다.")
+            yield Refusal(line, row[0].strip()[:320],
+                          _("%(line)s번째 줄에 이미 있는 주소입니다.", line=earlier))
             continue
         yield Row(line, address, fields)
 
@@ -211,6 +214,9 @@ def batches(items: Iterator[Row | Refusal], after: int) -> Iterator[list[Row | R
 
 
 def summary(job: ListImport) -> str:
-    """The import's counts in words (the task's log and the alert's line)."""
-    return (f"{job.line:,}/{job.lines:,}줄: 추가 {job.added:,} · 갱신 {job.updated:,} · "
-            f"그대로 {job.unchanged:,} · 거부 {job.refused:,}")
+    """The import's counts in words (the task's log and the alert's line), in the task's
+    language (the worker writes under it)."""
+    counts = {key: f"{getattr(job, key):,}"
+              for key in ("line", "lines", "added", "updated", "unchanged", "refused")}
+    return _("%(line)s/%(lines)s줄: 추가 %(added)s · 갱신 %(updated)s · 그대로 %(unchanged)s · "
+             "거부 %(refused)s", **counts)

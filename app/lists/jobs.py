@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.extensions import after_bulk_write, db
 from app.lists.importer import batches, rows, summary, write_batch
@@ -34,7 +35,7 @@ def import_members(run: Run) -> dict[str, Any]:
     """Merge the task's import into its list, from the line after the last one written."""
     job = db.session.scalar(db.select(ListImport).where(ListImport.task_id == run.task_id))
     if job is None:
-        return {"failed": True, "log": "가져올 파일을 찾을 수 없습니다."}
+        return {"failed": True, "log": _("가져올 파일을 찾을 수 없습니다.")}
     if job.data is not None:
         _read(run, job)
         job.done = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 
 from app.extensions import db
@@ -14,6 +15,8 @@ from app.models.task import IMPORT, UNFINISHED
 from app.utils.text import like_pattern
 
 EXPORT_BATCH = 1000
+# A member's status in words (the list's page, its filter and the CSV export).
+STATUS_WORDS = {"active": _l("받는 중"), "unsubscribed": _l("수신 거부"), "bounced": _l("반송")}
 
 
 def search(mailing_list: MailingList, text: str, status: str = "") -> Select[Any]:
@@ -65,14 +68,16 @@ def refusals(job: ListImport) -> Select[Any]:
             .order_by(ImportRefusal.line, ImportRefusal.id))
 
 
-def export_rows(mailing_list: MailingList) -> Iterator[list[str]]:
-    """Every member as a CSV row (email, status, each field column, added at), read a
-    batch at a time."""
+def export_rows(mailing_list: MailingList,
+                words: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """Every member as a CSV row (email, status — in ``words`` when given —, each field
+    column, added at), read a batch at a time."""
+    words = words or {}
     columns = list(mailing_list.columns or [])
     query = (db.select(Member.address, Member.status, Member.fields, Member.created_at)
              .where(Member.list_id == mailing_list.id).order_by(Member.id)
              .execution_options(yield_per=EXPORT_BATCH))
     for address, status, fields, created in db.session.execute(query):
         fields = fields or {}
-        yield [address, status, *(str(fields.get(c, "")) for c in columns),
+        yield [address, words.get(status, status), *(str(fields.get(c, "")) for c in columns),
                created.isoformat() if created else ""]

@@ -14,12 +14,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db, limiter
 from app.lists import bp, members
 from app.lists.importer import check_pasted, open_import, pasted_text
+from app.lists.members import STATUS_WORDS
 from app.models import ListImport, MailingList, Member
 from app.models.audience import MEMBER_STATUSES
 from app.security import per_user
@@ -63,8 +65,9 @@ def new() -> str:
 def create() -> Response | tuple[str, int]:
     """A new empty list named ``name`` (unique among the user's)."""
     name = " ".join(request.form.get("name", "").split())
-    problem = ("목록 이름을 입력하세요." if not name else
-               f"목록 이름은 {NAME_MAX}자까지 쓸 수 있습니다." if len(name) > NAME_MAX else None)
+    problem = (_("목록 이름을 입력하세요.") if not name else
+               _("목록 이름은 %(max)s자까지 쓸 수 있습니다.", max=NAME_MAX) if len(name) > NAME_MAX
+               else None)
     if problem is None:
         mailing_list = MailingList(owner=current_user.username, name=name, columns=[])
         db.session.add(mailing_list)
@@ -72,11 +75,12 @@ def create() -> Response | tuple[str, int]:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            problem = f"같은 이름의 목록이 이미 있습니다: {name}"
+            problem = _("같은 이름의 목록이 이미 있습니다: %(name)s", name=name)
     if problem is not None:
         flash(problem, "danger")
         return render_template("lists/new.html", name=name[:NAME_MAX], problem=problem), 400
-    flash(f"목록 '{name}'을(를) 만들었습니다. 이제 받는 사람을 가져오세요.", "success")
+    flash(_("목록 '%(name)s'을(를) 만들었습니다. 이제 받는 사람을 가져오세요.", name=name),
+          "success")
     return _show(mailing_list.id)
 
 
@@ -97,7 +101,8 @@ def show(list_id: int) -> str:
     shown = list(db.session.scalars(members.refusals(job).limit(REFUSALS_SHOWN))) if job else []
     return render_template(
         "lists/show.html", mailing_list=mailing_list, counts=mailing_list.counts(),
-        page=page, q=q, status=status, statuses=MEMBER_STATUSES, job=job, import_task=task,
+        page=page, q=q, status=status, statuses=MEMBER_STATUSES, status_words=STATUS_WORDS,
+        job=job, import_task=task,
         refusals=shown, busy=members.busy(mailing_list))
 
 
@@ -112,14 +117,14 @@ def _upload() -> tuple[str, bytes]:
     pasted = request.form.get("members", "").strip()
     if upload is not None and upload.filename:
         if pasted:
-            raise ValueError("파일과 붙여 넣기 중 한 곳에만 넣으세요.")
+            raise ValueError(_("파일과 붙여 넣기 중 한 곳에만 넣으세요."))
         if not upload.filename.lower().endswith((".csv", ".txt")):
-            raise ValueError("가져올 파일은 .csv 파일이어야 합니다.")
+            raise ValueError(_("가져올 파일은 .csv 파일이어야 합니다."))
         return upload.filename, upload.read()
     if not pasted:
-        raise ValueError("가져올 CSV 파일을 고르거나 주소를 붙여 넣으세요.")
+        raise ValueError(_("가져올 CSV 파일을 고르거나 주소를 붙여 넣으세요."))
     check_pasted(pasted, current_app.config["MAIL_MAX_RECIPIENTS"] * 200)
-    return "붙여 넣은 주소", pasted_text(pasted).encode("utf-8")
+    return _("붙여 넣은 주소"), pasted_text(pasted).encode("utf-8")
 
 
 @bp.post("/lists/<id:list_id>/import")
@@ -129,8 +134,8 @@ def import_members(list_id: int) -> Response:
     that cannot be read at all is refused here, a bad row is reported by the job."""
     mailing_list = _owned(list_id)
     if (running := members.running_import(mailing_list)) is not None:
-        flash(f"이 목록의 가져오기가 아직 진행 중입니다(Task#{running.id}). 끝난 뒤에 "
-              "다시 가져오세요.", "warning")
+        flash(_("이 목록의 가져오기가 아직 진행 중입니다(작업 #%(id)s). 끝난 뒤에 다시 "
+                "가져오세요.", id=running.id), "warning")
         return _show(list_id)
     try:
         filename, data = _upload()
@@ -138,14 +143,15 @@ def import_members(list_id: int) -> Response:
         task = TaskService(current_user.username).start_import(job, mailing_list.name)
     except ValueError as exc:
         db.session.rollback()
-        flash(f"가져오지 못했습니다. {exc}", "danger")
+        flash(_("가져오지 못했습니다. %(reason)s", reason=exc), "danger")
     except EnqueueError:
-        flash("가져오기를 시작하지 못했습니다(작업 대기열에 연결할 수 없습니다).", "danger")
+        flash(_("가져오기를 시작하지 못했습니다(작업 대기열에 연결할 수 없습니다)."), "danger")
     except QueueFull:
-        flash(f"가져오기를 접수했습니다. {QUEUE_FULL}", "warning")
+        flash(_("가져오기를 접수했습니다. %(reason)s", reason=QUEUE_FULL), "warning")
     else:
-        flash(f"{filename}을(를) 가져오기 시작했습니다({job.lines:,}줄, Task#{task.id}). "
-              "이 화면에서 진행을 볼 수 있습니다.", "success")
+        lines = f"{job.lines:,}"
+        flash(_("%(file)s을(를) 가져오기 시작했습니다(%(lines)s줄, 작업 #%(id)s). 이 화면에서 "
+                "진행을 볼 수 있습니다.", file=filename, lines=lines, id=task.id), "success")
     return _show(list_id)
 
 
@@ -157,7 +163,7 @@ def delete_member(list_id: int, member_id: int) -> Response:
     address = member.address
     db.session.delete(member)
     db.session.commit()
-    flash(f"{address}을(를) 목록에서 뺐습니다.", "success")
+    flash(_("%(address)s을(를) 목록에서 뺐습니다.", address=address), "success")
     return redirect(url_for("lists.show", list_id=list_id, **_kept_args()))
 
 
@@ -167,10 +173,12 @@ def _kept_args() -> dict[str, str]:
 
 @bp.get("/lists/<id:list_id>/members.csv")
 def members_csv(list_id: int) -> Response:
-    """Every member, streamed as CSV: email, status, each field column, added at."""
+    """Every member, streamed as CSV: email (the column an import starts with), status,
+    each field column, added at; the headers and statuses in the reader's language."""
     mailing_list = _owned(list_id)
-    header = ["email", "status", *(mailing_list.columns or []), "created_at"]
-    body = csv_chunks(header, members.export_rows(mailing_list))
+    header = ["email", _("상태"), *(mailing_list.columns or []), _("추가한 때")]
+    words = {status: str(word) for status, word in STATUS_WORDS.items()}
+    body = csv_chunks(header, members.export_rows(mailing_list, words))
     return Response(stream_with_context(body), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="list-{list_id}-members.csv"'})
 
@@ -182,7 +190,8 @@ def refused_csv(list_id: int, import_id: int) -> Response:
     job = db.one_or_404(db.select(ListImport).filter_by(id=import_id, list_id=mailing_list.id))
     rows = ([str(r.line), r.address, r.reason] for r in
             db.session.scalars(members.refusals(job).execution_options(yield_per=1000)))
-    return Response(stream_with_context(csv_chunks(["line", "email", "reason"], rows)),
+    header = [_("줄"), "email", _("이유")]
+    return Response(stream_with_context(csv_chunks(header, rows)),
                     mimetype="text/csv", headers={
                         "Content-Disposition":
                         f'attachment; filename="list-{list_id}-import-{import_id}-refused.csv"'})
@@ -193,11 +202,11 @@ def delete(list_id: int) -> Response:
     """Delete the list and its members, unless a send or an import of it is unfinished."""
     mailing_list = _owned(list_id)
     if (task := members.busy(mailing_list)) is not None:
-        flash(f"이 목록을 쓰는 작업(Task#{task.id})이 아직 끝나지 않아 지울 수 없습니다. "
-              "예약이면 취소한 뒤에 지우세요.", "danger")
+        flash(_("이 목록을 쓰는 작업(작업 #%(id)s)이 아직 끝나지 않아 지울 수 없습니다. "
+                "예약이면 취소한 뒤에 지우세요.", id=task.id), "danger")
         return _show(list_id)
     name = mailing_list.name
     mailing_list.remove()
     db.session.commit()
-    flash(f"목록 '{name}'을(를) 지웠습니다.", "success")
+    flash(_("목록 '%(name)s'을(를) 지웠습니다.", name=name), "success")
     return redirect(url_for("lists.index"))

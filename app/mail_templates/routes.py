@@ -7,17 +7,19 @@ so an edit or a delete never changes a send already made."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import db, limiter
+from app.i18n import N_
 from app.mail.render import BUILTIN_VARIABLES, TemplateProblem, check
 from app.mail_templates import bp
 from app.mail_templates.forms import TemplateForm
 from app.models import MailTemplate
 from app.security import per_user
 
-NAME_TAKEN = "같은 이름의 템플릿이 이미 있습니다: {name}"
+NAME_TAKEN = N_("같은 이름의 템플릿이 이미 있습니다: %(name)s")
 
 
 def _limit() -> str:
@@ -54,7 +56,7 @@ def _save(form: TemplateForm, template: MailTemplate | None) -> MailTemplate | N
               "body_text": form.body_text.data.replace("\r\n", "\n"),
               "body_html": (form.body_html.data or "").replace("\r\n", "\n").strip() or None}
     if not _name_free(name, template):
-        form.name.errors.append(NAME_TAKEN.format(name=name))
+        form.name.errors.append(_(NAME_TAKEN, name=name))
         return None
     try:
         check(values)
@@ -83,7 +85,7 @@ def new() -> str | Response:
     saved = _save(form, None)
     if saved is None:
         return _editor(form, None)
-    flash(f"템플릿 [{saved.name}]을(를) 저장하였습니다.", "success")
+    flash(_("템플릿 [%(name)s]을(를) 저장하였습니다.", name=saved.name), "success")
     return redirect(url_for("mail_templates.index"))
 
 
@@ -93,35 +95,36 @@ def edit(template_id: int) -> str | Response:
     """Change one of the user's templates (a built-in is shown read-only)."""
     template = MailTemplate.owned_or_404(template_id, current_user.username)
     if template.builtin:
-        return render_template("mail_templates/edit.html", form=TemplateForm(obj=template),
-                               template=template, builtins=sorted(BUILTIN_VARIABLES),
-                               readonly=True)
+        shown = TemplateForm(data={"name": template.name, **template.words()})
+        return render_template("mail_templates/edit.html", form=shown, template=template,
+                               builtins=sorted(BUILTIN_VARIABLES), readonly=True)
     form = TemplateForm(obj=template)
     saved = _save(form, template)
     if saved is None:
         return _editor(form, template)
-    flash(f"템플릿 [{saved.name}]을(를) 저장하였습니다. 이미 만든 전송과 예약은 만들 때의 "
-          "내용으로 나갑니다.", "success")
+    flash(_("템플릿 [%(name)s]을(를) 저장하였습니다. 이미 만든 전송과 예약은 만들 때의 "
+            "내용으로 나갑니다.", name=saved.name), "success")
     return redirect(url_for("mail_templates.index"))
 
 
 @bp.post("/templates/<id:template_id>/duplicate")
 @limiter.limit(_limit, key_func=per_user)
 def duplicate(template_id: int) -> Response:
-    """A copy of a template (a built-in too) the user can change."""
+    """A copy of a template the user can change (a built-in's in the reader's language)."""
     source = MailTemplate.owned_or_404(template_id, current_user.username)
     name = _copy_name(source.name)
-    copy = MailTemplate(owner=current_user.username, name=name, subject=source.subject,
-                        body_text=source.body_text, body_html=source.body_html)
+    copy = MailTemplate(owner=current_user.username, name=name, **source.words())
     db.session.add(copy)
     db.session.commit()
-    flash(f"템플릿 [{source.name}]을(를) [{name}](으)로 복제하였습니다.", "success")
+    flash(_("템플릿 [%(source)s]을(를) [%(name)s](으)로 복제하였습니다.", source=source.name,
+            name=name), "success")
     return redirect(url_for("mail_templates.edit", template_id=copy.id))
 
 
 def _copy_name(name: str) -> str:
     for n in range(1, 1000):
-        candidate = f"{name[:54]} 사본{'' if n == 1 else f' {n}'}"
+        candidate = (_("%(name)s 사본", name=name[:54]) if n == 1 else
+                     _("%(name)s 사본 %(n)s", name=name[:54], n=n))
         if MailTemplate.named(candidate, current_user.username) is None:
             return candidate
     abort(409)
@@ -133,5 +136,5 @@ def delete(template_id: int) -> Response:
     template = _own(template_id)
     db.session.delete(template)
     db.session.commit()
-    flash(f"템플릿 [{template.name}]을(를) 삭제하였습니다.", "success")
+    flash(_("템플릿 [%(name)s]을(를) 삭제하였습니다.", name=template.name), "success")
     return redirect(url_for("mail_templates.index"))
