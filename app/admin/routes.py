@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from app.admin import bp, rqview
@@ -12,13 +14,44 @@ from app.models.types import utcnow
 from app.queue import queues
 from app.tasks.quota import WINDOW
 
+# Why a job is listed for a decision (rqview's ``kind``), in words.
+JOB_KINDS = {
+    "scheduled": _l("예약됨"),
+    "failed": _l("실패"),
+    "abandoned": _l("버려짐"),
+}
+# What RQ says a worker is doing (``WorkerStatus``), in words.
+WORKER_STATES = {
+    "started": _l("시작됨"),
+    "suspended": _l("멈춤"),
+    "busy": _l("일하는 중"),
+    "idle": _l("쉬는 중"),
+}
+
+
+def _word(words: dict[str, object], key: object) -> str:
+    """The words for ``key`` (RQ's enum or its value; an unknown one as it is)."""
+    value = str(getattr(key, "value", key) or "")
+    return str(words.get(value, value))
+
+
+def job_kind(kind: str) -> str:
+    """Why a job is listed, in words."""
+    return _word(JOB_KINDS, kind)
+
+
+def worker_state(state: object) -> str:
+    """What a worker is doing, in words."""
+    return _word(WORKER_STATES, state)
+
 
 @bp.get("/")
 def index() -> str:
     """Queues with depth, live workers, the scheduler's holder, scheduled, failed and
     abandoned jobs."""
     return render_template("admin/index.html", **rqview.overview(queues()),
-                           accounts=_accounts())
+                           accounts=_accounts(),
+                           job_kind=job_kind, worker_state=worker_state)
 
 
 def _accounts() -> list[dict[str, object]]:
@@ -38,9 +71,9 @@ def _accounts() -> list[dict[str, object]]:
 def requeue(job_id: int) -> Response:
     """Run a failed or abandoned task again for its recipients still pending."""
     if rqview.requeue(queues(), str(job_id)):
-        flash(f"작업 {job_id}을(를) 다시 대기열에 넣었습니다.", "success")
+        flash(_("작업 %(id)s을(를) 다시 대기열에 넣었습니다.", id=job_id), "success")
     else:
-        flash(f"작업 {job_id}은(는) 다시 넣을 수 없습니다.", "danger")
+        flash(_("작업 %(id)s은(는) 다시 넣을 수 없습니다.", id=job_id), "danger")
     return redirect(url_for("admin.index"))
 
 
@@ -52,5 +85,5 @@ def delete(job_id: int) -> Response | str:
         task = db.session.get(Task, job_id)
         return render_template("admin/confirm_delete.html", job_id=job_id, task=task)
     rqview.delete(queues(), str(job_id))
-    flash(f"작업 {job_id}을(를) 지웠습니다.", "success")
+    flash(_("작업 %(id)s을(를) 지웠습니다.", id=job_id), "success")
     return redirect(url_for("admin.index"))

@@ -8,6 +8,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from redis import Redis
 from redis.exceptions import ResponseError
 from rq import Worker
@@ -17,6 +18,7 @@ from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.utils import utcparse
 
 from app.extensions import db
+from app.i18n import N_, written_in
 from app.models import Task
 from app.models.task import FINISHED, QUEUED, RUNNING, UNFINISHED
 from app.models.types import utcnow
@@ -25,7 +27,8 @@ from app.tasks import inflight
 from app.tasks.progress import publish_task, publish_task_id
 from app.tasks.submit import submit_job
 
-DELETED_LOG = "운영자가 작업을 지웠습니다."
+# The log of a task an operator deleted, written in the task's language (as the worker's).
+DELETED_LOG = N_("운영자가 작업을 지웠습니다.")
 
 
 def _pid_alive(hostname: str | None, pid: int | None) -> bool | None:
@@ -188,5 +191,7 @@ def delete(queue_set: QueueSet, job_id: str) -> None:
     if task is not None and task.status in UNFINISHED:
         inflight.settle_claims(queue_set.connection, task.id)
         task.sync_delivery_counts()
-        task.end(FINISHED, failed=True, log=DELETED_LOG)
+        with written_in(task.language):
+            log = _(DELETED_LOG)
+        task.end(FINISHED, failed=True, log=log)
         publish_task(task)
