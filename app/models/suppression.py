@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.i18n import N_
 from app.models.task import PENDING, SUPPRESSED, Delivery
 from app.models.types import UTCDateTime, utcnow
 
@@ -20,7 +23,22 @@ BOUNCE, COMPLAINT = "bounce", "complaint"
 SOURCES = (UNSUBSCRIBE, MANUAL, BOUNCE, COMPLAINT)
 # The recipient's own choice: the sender cannot take these off (only the recipient could).
 READ_ONLY_SOURCES = frozenset({UNSUBSCRIBE, COMPLAINT})
-SUPPRESSED_ERROR = "수신 거부 목록에 있는 주소라 보내지 않았습니다."
+# How an address came onto the list, in words (the pages read them here, and only here).
+SOURCE_LABELS = {
+    UNSUBSCRIBE: _l("수신자가 거부"),
+    COMPLAINT: _l("수신자가 스팸 신고"),
+    BOUNCE: _l("반송"),
+    MANUAL: _l("직접 추가"),
+}
+# The skipped delivery's reason, written in the send's language (the worker's run is under
+# app.i18n.written_in); the constant stays Korean.
+SUPPRESSED_ERROR = N_("수신 거부 목록에 있는 주소라 보내지 않았습니다.")
+
+
+def source_label(source: str) -> str:
+    """The words for how an address came onto the list (an unknown source reads as added
+    by hand, as the page always showed it)."""
+    return str(SOURCE_LABELS.get(source, SOURCE_LABELS[MANUAL]))
 
 
 class Suppression(db.Model):
@@ -33,6 +51,11 @@ class Suppression(db.Model):
     address: Mapped[str] = mapped_column(String(320))  # lower-cased
     source: Mapped[str] = mapped_column(String(16))  # one of SOURCES
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def source_label(self) -> str:
+        """How this address came onto the list, in the reader's language."""
+        return source_label(self.source)
 
     @property
     def sender_may_remove(self) -> bool:
@@ -120,7 +143,7 @@ class Suppression(db.Model):
             db.update(Delivery)
             .where(Delivery.task_id == task_id, Delivery.status == PENDING,
                    db.func.lower(Delivery.recipient).in_(listed))
-            .values(status=SUPPRESSED, error=SUPPRESSED_ERROR, updated_at=utcnow())
+            .values(status=SUPPRESSED, error=_(SUPPRESSED_ERROR), updated_at=utcnow())
             .execution_options(synchronize_session=False))
         db.session.commit()
         return result.rowcount

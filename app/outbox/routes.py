@@ -11,12 +11,14 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 from flask import Response, abort, current_app, make_response, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.converters import MAX_ID, bounded_int
 from app.extensions import db
 from app.filters import iso_local, to_short_local
+from app.i18n import N_
 from app.models import Task
 from app.outbox import bp
 from app.security import MAIL_HTML_POLICY
@@ -27,7 +29,7 @@ _MESSAGE_ID = re.compile(r"<mailroom\.([0-9]{1,19})\.[0-9a-f]+@[^<>\s]+>")
 # A web address in a text part (up to whitespace or an angle bracket; a closing
 # punctuation mark after it is the sentence's, not the address's).
 _URL = re.compile(r"https?://[^\s<>\"']+?(?=[.,;:!?)\]]*(?:\s|$))")
-NO_HTML = "<p>이 메일에는 HTML 부분이 없습니다.</p>"
+NO_HTML = N_("이 메일에는 HTML 부분이 없습니다.")
 
 
 def _outbox_dir() -> str:
@@ -127,7 +129,7 @@ def show(name: str) -> str:
 def show_html(name: str) -> Response:
     """The mail's HTML part as a document of its own, for the frame on its page, under the
     mail's sandbox policy (``MAIL_HTML_POLICY``: no script, no network, opaque origin)."""
-    html = _part(_own_mail(name), "html") or NO_HTML
+    html = _part(_own_mail(name), "html") or f"<p>{escape(_(NO_HTML))}</p>"
     response = make_response(html)
     response.mimetype = "text/html"
     response.headers["Content-Security-Policy"] = MAIL_HTML_POLICY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -41,12 +42,15 @@ def add() -> Response | str:
     try:
         addresses = parse_recipients(raw, current_app.config["MAIL_MAX_RECIPIENTS"])
     except ValueError as exc:
-        flash(f"수신 거부 목록에 추가하지 못했습니다. {exc}", "danger")
+        flash(_("수신 거부 목록에 추가하지 못했습니다. %(reason)s", reason=exc), "danger")
         return _page(raw)
     added = Suppression.add(current_user.username, addresses, MANUAL)
     known = len(addresses) - added
-    flash(f"수신 거부 목록에 주소 {added}개를 추가했습니다."
-          + (f" ({known}개는 이미 목록에 있습니다.)" if known else ""), "success")
+    if known:
+        flash(_("수신 거부 목록에 주소 %(added)s개를 추가했습니다. (%(known)s개는 이미 목록에 "
+                "있습니다.)", added=added, known=known), "success")
+    else:
+        flash(_("수신 거부 목록에 주소 %(added)s개를 추가했습니다.", added=added), "success")
     return redirect(url_for("suppressions.index"))
 
 
@@ -57,11 +61,11 @@ def delete(entry_id: int) -> Response:
     entry = Suppression.owned_or_404(entry_id, current_user.username)
     address, source = entry.address, entry.source
     if not entry.sender_may_remove:
-        flash(f"{address}은(는) 수신자가 직접 수신을 거부한 주소라 목록에서 뺄 수 없습니다. "
-              "수신자만 다시 받겠다고 할 수 있습니다.", "danger")
+        flash(_("%(address)s은(는) 수신자가 직접 수신을 거부한 주소라 목록에서 뺄 수 없습니다. "
+                "수신자만 다시 받겠다고 할 수 있습니다.", address=address), "danger")
     elif Suppression.remove(current_user.username, address):
         if source == BOUNCE:  # lifted: the saved lists' bounced member is active again
             Member.unbounce(current_user.username, address)
             db.session.commit()
-        flash(f"{address}을(를) 수신 거부 목록에서 뺐습니다.", "success")
+        flash(_("%(address)s을(를) 수신 거부 목록에서 뺐습니다.", address=address), "success")
     return redirect(url_for("suppressions.index"))
