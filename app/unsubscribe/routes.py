@@ -4,7 +4,7 @@ already unsubscribed: it is told so, not asked again."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, make_response, render_template
 
 from app.extensions import csrf, db
 from app.mail.render import sender_name
@@ -16,10 +16,12 @@ from app.webhooks_out.events import unsubscribed
 
 
 def _token_or_404(token: str) -> tuple[str, str]:
-    """``(owner, address)`` of a token we signed for an account that still exists; else 404."""
+    """``(owner, address)`` of a token we signed for an account that still exists; else 404
+    with a page that tells the recipient what to do, in their browser's language (one page
+    for every case: nothing says whether an account exists)."""
     found = read_token(token)
     if found is None or User.by_username(found[0]) is None:
-        abort(404)
+        abort(make_response(render_template("unsubscribe/invalid.html"), 404))
     return found
 
 
