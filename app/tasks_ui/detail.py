@@ -161,15 +161,15 @@ def resend(task_id: int) -> Response:
         flash(str(exc), "danger")
         return back
     except EnqueueError:
-        flash(_("Task#%(id)s의 다시 보내기를 시작하지 못했습니다.", id=task.id), "danger")
+        flash(_("작업 #%(id)s의 다시 보내기를 시작하지 못했습니다.", id=task.id), "danger")
         return back
     except QueueFull as full:
-        flash(_("Task#%(id)s의 받는 사람 %(count)s명에게 다시 보내기를 접수했습니다 "
-                "(Task#%(new_id)s). %(queue_full)s", id=task.id,
+        flash(_("작업 #%(id)s의 받는 사람 %(count)s명에게 다시 보내기를 접수했습니다 "
+                "(작업 #%(new_id)s). %(queue_full)s", id=task.id,
                 count=full.task.recipient_count, new_id=full.task.id, queue_full=QUEUE_FULL)
               + _skipped(task.id, status), "warning")
         return redirect(url_for("tasks.detail", task_id=full.task.id))
-    flash(_("Task#%(id)s의 받는 사람 %(count)s명에게 다시 보냅니다 (Task#%(new_id)s).",
+    flash(_("작업 #%(id)s의 받는 사람 %(count)s명에게 다시 보냅니다 (작업 #%(new_id)s).",
             id=task.id, count=new.recipient_count, new_id=new.id)
           + _skipped(task.id, status), "success")
     return redirect(url_for("tasks.detail", task_id=new.id))

@@ -51,7 +51,7 @@ def doubling(statement: str, times: int) -> str:
     ("{{ email|nope }}", "문법 오류"),
     ("{% if email %}", "문법 오류"),
     ("{{ 1 / 0 }}", "division by zero"),
-    ("{{ email.nope }}", "no attribute"),
+    ("{{ email.nope }}", "'nope' 속성이 없습니다"),
 ])
 def test_refused_with_a_reason(body: str, message: str) -> None:
     with pytest.raises(TemplateProblem) as caught:
