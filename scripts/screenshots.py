@@ -3,7 +3,8 @@ SMTP sink, ``python worker.py``, the app on a loopback port, and Debian's Chromi
 Playwright (never downloaded) take the send page mid-progress with a reservation's
 countdown, a task's detail page, the operator view, the templates page with a template
 written in it, the send page previewing that template for a CSV recipient, and a list's
-page after an import into ``docs/``."""
+page after an import into ``docs/``; and the send page mid-send in English and in Korean,
+by the browser's language (``screenshot-send-en.png``, ``screenshot-send-ko.png``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -72,9 +74,9 @@ CSV = ("email,name,date,seat\nkim@example.com,김하나,10월 24일,A-12\n"
        "lee@example.com,이둘,10월 24일,B-03\npark@example.com,박셋,10월 25일,C-07")
 
 
-def _sign_in(page: Any, base: str, password: str) -> None:
+def _sign_in(page: Any, base: str, password: str, username: str = "operator") -> None:
     page.goto(base + "/auth/login")
-    page.fill("input[name=username]", "operator")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/send_mail")
@@ -111,6 +113,47 @@ def _shoot_chart(page: Any, base: str, task_id: str) -> None:
 
     wait_until(ended, 120, "the send to end")
     page.locator(".task-charts").screenshot(path=os.path.join(DOCS, "screenshot-chart.png"))
+
+
+# Who sends in each language's picture: a send made in a language is written about in it.
+SENDERS = {"en": ("alex", "en-US"), "ko": ("minji", "ko-KR")}
+
+
+def _reserve_and_send(page: Any, lang: str) -> None:
+    """From the send page: a reservation five minutes ahead, then a send of 20 caught at
+    a fifth of the way."""
+    when = datetime.now(UTC).astimezone(ZoneInfo("Asia/Seoul")) + timedelta(minutes=5)
+    page.fill("textarea[name=recipient]", "later@example.com")
+    page.check("input[name=is_scheduled]")
+    page.fill("input[name=scheduled_time]", when.strftime("%Y-%m-%dT%H:%M:%S"))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    page.fill("textarea[name=recipient]", "\n".join(f"{lang}{i}@example.com" for i in range(20)))
+    page.click("#send-button")
+    page.wait_for_url("**/send_mail")
+    progress = page.locator("#in-progress .task-alert [id$='-progress']").first
+    wait_until(lambda: int(progress.inner_text() or 0) >= 20, 60, "20 % sent")
+
+
+def _shoot_languages(browser: Any, base: str, app: Any, password: str) -> None:
+    """The send page mid-send with a reservation, as an English and a Korean browser see
+    it (their ``Accept-Language``), each of its own account and sends."""
+    from app.cli import create_user
+
+    for lang, (username, locale) in SENDERS.items():
+        with app.app_context():
+            create_user(username, password)
+        page = browser.new_page(viewport={"width": 1200, "height": 900},
+                                timezone_id="Asia/Seoul", locale=locale)
+        _sign_in(page, base, password, username)
+        _reserve_and_send(page, lang)
+        page.goto(base + "/send_mail")  # without the flash: the page as it stays
+        page.wait_for_timeout(1000)  # a poll: the bar drawn, the countdown ticking
+        box = page.locator("#reserved").bounding_box()
+        page.screenshot(path=os.path.join(DOCS, f"screenshot-send-{lang}.png"), full_page=True,
+                        clip={"x": 0, "y": 0, "width": 1200,
+                              "height": box["y"] + box["height"] + 16})
+        page.close()
 
 
 def _shoot_phone(browser: Any, base: str, password: str) -> None:
@@ -181,7 +224,7 @@ def _shoot_lists(page: Any, base: str) -> None:
         page.set_input_files("#members_file", _members_csv(os.path.join(tmp, "참가자.csv")))
         page.click("#import-button")
         page.wait_for_selector("#import-report[data-done='true']", timeout=60_000)
-    members = page.locator("#members").bounding_box()  # down to the first members
+    members = page.locator("table#members").bounding_box()  # down to the first members
     page.screenshot(path=os.path.join(DOCS, "screenshot-list.png"), full_page=True,
                     clip={"x": 0, "y": 0, "width": 1200, "height": members["y"] + 260})
 
@@ -198,6 +241,7 @@ def _shoot(base: str, app: Any, password: str) -> None:
         page = browser.new_page(viewport={"width": 1200, "height": 900},
                                 timezone_id="Asia/Seoul", locale="ko-KR")
         _sign_in(page, base, password)
+        _shoot_languages(browser, base, app, password)
         _shoot_send(page, base, app)
         _shoot_templates(page, base)
         _shoot_lists(page, base)
@@ -230,7 +274,8 @@ def main() -> None:
             stop_process(worker, timeout=15)
             sink.stop()
             redis.stop()
-    print("docs/screenshot-{send,detail,chart,phone,admin,templates,preview,list}.png")
+    print("docs/screenshot-{send,send-en,send-ko,detail,chart,phone,admin,templates,preview,"
+          "list}.png")
 
 
 if __name__ == "__main__":
