@@ -131,7 +131,7 @@ def _import(page: Any, base: str, ids: Seeded) -> None:
     page.goto(f"{base}/lists/{ids.list_id}")
     if page.locator("#import-button").is_disabled():
         return
-    page.fill("#members", "carl@example.com")
+    page.fill("textarea#members", "carl@example.com")
     page.click("#import-button")
     page.locator(".flash").first.wait_for()
 
