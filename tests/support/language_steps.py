@@ -17,11 +17,12 @@ OWN_TEMPLATE = {"name": "promo", "subject": "Hello {{ name }}",
 
 @dataclass
 class Seeded:
-    """What the pages show: alice's sends (one finished with a refusal, one running), her
-    list, her template and a mail in the outbox."""
+    """What the pages show: alice's sends (one finished with a refusal, one running, one
+    reserved), her list, her template and a mail in the outbox."""
 
     finished: int
     running: int
+    reserved: int
     list_id: int
     template_id: int
     outbox: str
@@ -33,6 +34,14 @@ Step = tuple[str, Go, bool]  # its name, how to get there, whether it answers a 
 
 def go(path: str) -> Go:
     return lambda page, base, ids: page.goto(base + path.format(ids=ids))
+
+
+def error(path: str) -> Go:
+    """To ``path``, which must answer the site's error page."""
+    def get_there(page: Any, base: str, ids: Seeded) -> None:
+        page.goto(base + path.format(ids=ids))
+        page.locator("[id^='error-']").wait_for(timeout=5000)
+    return get_there
 
 
 def _send_page(page: Any, base: str, ids: Seeded) -> None:
@@ -69,6 +78,8 @@ def _asking(page: Any, base: str, ids: Seeded) -> None:
     page.goto(base + "/send_mail")
     page.click(f"[id='{ids.running}-progress-cancel'] button")
     page.locator(f"[id='{ids.running}-confirm']").wait_for()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(500)  # the buttons' colour transitions over
 
 
 def _preview(page: Any, base: str, ids: Seeded) -> None:
@@ -143,6 +154,22 @@ def _suppress(page: Any, base: str, ids: Seeded) -> None:
     page.locator(".flash").first.wait_for()
 
 
+def _no_token(page: Any, base: str, ids: Seeded) -> None:
+    """A form posted without its CSRF token (a page left open too long): the 400 page."""
+    page.goto(base + "/suppressions")
+    page.evaluate("() => document.querySelector('#suppression-add [name=csrf_token]').remove()")
+    page.fill("#suppression-addresses", "late@example.com")
+    page.click("#suppression-add-button")
+    page.locator("#error-400").wait_for()
+
+
+def _admin_delete(page: Any, base: str, ids: Seeded) -> None:
+    """The operator's delete of alice's reservation, asked first (then left alone)."""
+    page.goto(base + "/admin/")
+    page.click(f"[id='admin-{ids.reserved}-delete']")
+    page.locator("#admin-confirm-delete").wait_for()
+
+
 def _new_token(page: Any, base: str, ids: Seeded) -> None:
     page.goto(base + "/settings/tokens")
     page.fill("#name", "ci")
@@ -163,11 +190,13 @@ ALICE: list[Step] = [
     ("templates: new", go("/templates/new"), False),
     ("templates: a refused template", _bad_template, False),
     ("templates: edit", go("/templates/{ids.template_id}/edit"), False),
+    ("templates: a built-in (read only)", go("/templates/1/edit"), False),
     ("history", go("/tasks"), False),
     ("history (filtered)", _history, False),
     ("task detail (finished)", go("/tasks/{ids.finished}"), False),
     ("task detail (outcome filter)", _outcome, False),
     ("task detail (running)", go("/tasks/{ids.running}"), False),
+    ("task detail (reserved)", go("/tasks/{ids.reserved}"), False),
     ("task detail: resend asked", _resend, False),
     ("lists", go("/lists"), False),
     ("lists: new", go("/lists/new"), False),
@@ -181,7 +210,11 @@ ALICE: list[Step] = [
     ("settings: tokens", go("/settings/tokens"), False),
     ("settings: new token", _new_token, False),
     ("settings: webhooks", go("/settings/webhooks"), False),
-    ("404", go("/no/such/page"), True),
-    ("404 (a task not there)", go("/tasks/987654"), True),
+    ("404", error("/no/such/page"), True),
+    ("404 (a task not there)", error("/tasks/987654"), True),
+    ("404 (a user at /admin/)", error("/admin/"), True),
+    ("405", error("/auth/logout"), True),
+    ("400 (a form without its token)", _no_token, True),
 ]
-ROOT: list[Step] = [("send (idle)", go("/send_mail"), False), ("admin", go("/admin/"), False)]
+ROOT: list[Step] = [("send (idle)", go("/send_mail"), False), ("admin", go("/admin/"), False),
+                    ("admin: delete asked", _admin_delete, False)]
