@@ -1,9 +1,7 @@
 """The language operators read: the ``flask`` commands' output, prompts and errors, and the
 worker's refusals. No request says it, so the process's environment does:
 ``MAILROOM_LANGUAGE`` (``ko`` or ``en``), else the POSIX locale (the first of ``LC_ALL``,
-``LC_MESSAGES``, ``LANG`` that is set): Korean for ``ko_*``, English for ``en_*`` and for the
-``C``/``POSIX`` locale (POSIX's own, English: also when none is set, as on most servers and
-in CI, where the commands' output stays as scripts have read it), Korean for any other."""
+``LC_MESSAGES``, ``LANG`` that is set: English when it starts with ``en``), else Korean."""
 
 from __future__ import annotations
 
@@ -25,22 +23,16 @@ _LANGUAGE_PART = re.compile(r"[-_.@]")  # en_US.UTF-8, en-GB, ko_KR.eucKR
 
 
 def operator_language(environ: Mapping[str, str] | None = None) -> str:
-    """``ko`` or ``en``: ``MAILROOM_LANGUAGE``, else the POSIX locale's language (the
-    ``C`` locale, or none set: English), else Korean."""
+    """``ko`` or ``en``: ``MAILROOM_LANGUAGE``, else the POSIX locale, else Korean."""
     env = os.environ if environ is None else environ
-    chosen = _language(env.get(ENV_VAR, ""))
+    chosen = _LANGUAGE_PART.split(env.get(ENV_VAR, "").strip().lower(), maxsplit=1)[0]
     if chosen in LANGUAGES:
         return chosen
-    locale = next((env[name] for name in POSIX_VARS if env.get(name, "").strip()), "C")
-    language = _language(locale)
-    if language in ("c", "posix"):
-        return "en"
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def _language(value: str) -> str:
-    """The language part of a locale name: ``en_US.UTF-8`` → ``en``, ``C.UTF-8`` → ``c``."""
-    return _LANGUAGE_PART.split(value.strip().lower(), maxsplit=1)[0]
+    for name in POSIX_VARS:
+        value = env.get(name, "").strip()
+        if value:
+            return "en" if value.lower().startswith("en") else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 class SpokenGroup(AppGroup):

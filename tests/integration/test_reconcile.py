@@ -41,7 +41,7 @@ def test_reconcile_command_gives_lost_jobs_back(app: Flask, runner: Any,
     with app.app_context():
         TaskService("alice").queue.enqueue_call(stubborn, args=(1,), job_id=str(kept))
 
-    result = runner.invoke(args=["tasks", "reconcile"])
+    result = runner.invoke(args=["tasks", "reconcile"], env={"MAILROOM_LANGUAGE": "en"})
     assert result.exit_code == 0, result.output
     assert "resubmitted 2, handed back 0, ended 0 task(s)" in result.output
     with app.app_context():

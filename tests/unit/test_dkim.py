@@ -132,5 +132,5 @@ def test_cli_prints_the_record(key_path: Path) -> None:
     assert result.output.strip() == dns_record(key_path.read_bytes(), SELECTOR, DOMAIN)
     app.config["MAIL_DKIM_SELECTOR"] = app.config["MAIL_DKIM_DOMAIN"] = ""
     app.config["MAIL_DKIM_PRIVATE_KEY_PATH"] = ""
-    off = app.test_cli_runner().invoke(args=["dkim", "dns"])
+    off = app.test_cli_runner().invoke(args=["dkim", "dns"], env={"MAILROOM_LANGUAGE": "en"})
     assert off.exit_code != 0 and "DKIM is off" in off.output

@@ -50,7 +50,8 @@ def test_end_sessions_all_kills_a_copied_cookie(app: Flask, client: FlaskClient,
     thief.set_cookie("session", cookie.value)
     assert thief.get("/send_mail").status_code == 200
 
-    result = runner.invoke(args=["users", "end-sessions", "--all"])
+    result = runner.invoke(args=["users", "end-sessions", "--all"],
+                           env={"MAILROOM_LANGUAGE": "en"})
     assert result.exit_code == 0, result.output
     assert "2 account(s)" in result.output
     assert thief.get("/send_mail").status_code == 302
