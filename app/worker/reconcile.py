@@ -43,7 +43,6 @@ from app.tasks.submit import submit_job
 
 log = logging.getLogger(__name__)
 
-# What the task's log says, in the task's language (``_end_unfinished`` translates)
 HORSE_DIED = N_("작업 프로세스가 비정상 종료되었습니다.")
 RUNS_EXHAUSTED = N_("작업이 여러 번 중단되어 더 이어 보내지 않습니다.")
 JOB_LOST = N_("Redis에서 작업이 거듭 사라져 더 다시 넣지 않습니다.")
@@ -273,7 +272,19 @@ class Reconciler:
         except Exception:  # gone, or unreadable: nothing to take out
             return
         registry = StartedJobRegistry(job.origin, connection=self.queue_set.connection)
-        registry.remove_executions(job)
+        try:
+            registry.remove_executions(job)
+        except ValueError:
+            _drop_started_entries(registry, job.id)
+
+
+def _drop_started_entries(registry: StartedJobRegistry, job_id: str) -> None:
+    """``job_id``'s entries out of ``registry``, unread (RQ raises on a gone execution)."""
+    prefix = f"{job_id}:".encode()
+    stale = [key for key in registry.connection.zrange(registry.key, 0, -1)
+             if key.startswith(prefix)]
+    if stale:
+        registry.connection.zrem(registry.key, *stale)
 
 
 def reconcile_now(queue_set: QueueSet, passes: int = 2, pause: float = 1.0) -> dict[str, int]:

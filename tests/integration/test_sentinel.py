@@ -173,6 +173,10 @@ def test_primary_killed_mid_send_fails_over_as_a_non_event(
     posted = post_during(poster, "during@example.com")
     wait_until(writable, 60, "a primary to take writes again")
     back = time.time()
+    # The app's client found the new primary; the sentinel asked here may name it a moment
+    # later (each sentinel learns the switch on its own).
+    wait_until(lambda: stack.primary_port() not in (old, None), 30,
+               "the sentinels to name the new primary")
     new = stack.primary_port()
     lost = not stack.node(new).exists(f"rq:job:{reserved.id}")
     stack.mend_replication(new)
