@@ -45,17 +45,25 @@ def read(path: Path, locale: str | None = None) -> Catalog:
         return read_po(handle, locale=locale)
 
 
-def donors(paths: list[Path]) -> dict[tuple[str | None, str], str]:
+Key = tuple[str | None, str | tuple[str, ...]]  # (context, msgid: a plural's is a tuple)
+Words = str | tuple[str, ...]
+
+
+def _done(string: Words) -> bool:
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
+def donors(paths: list[Path]) -> dict[Key, Words]:
     """(context, msgid) → translation from the handed-over files, later files winning."""
-    words: dict[tuple[str | None, str], str] = {}
+    words: dict[Key, Words] = {}
     for path in paths:
         for message in read(path):
-            if message.id and isinstance(message.id, str) and message.string:
+            if message.id and _done(message.string):
                 words[(message.context, message.id)] = message.string
     return words
 
 
-def update(lang: str, template: Catalog, words: dict[tuple[str | None, str], str]) -> list[str]:
+def update(lang: str, template: Catalog, words: dict[Key, Words]) -> list[str]:
     """Merge ``template`` into ``lang``'s catalog, fill it, write .po and .mo; returns the
     ids still without a translation."""
     folder = TRANSLATIONS / lang / "LC_MESSAGES"
@@ -66,15 +74,16 @@ def update(lang: str, template: Catalog, words: dict[tuple[str | None, str], str
     catalog.obsolete.clear()
     missing = []
     for message in catalog:
-        if not message.id or not isinstance(message.id, str):
+        if not message.id:
             continue
         message.flags.discard("fuzzy")
-        if lang == SOURCE_LANGUAGE:
-            message.string = message.id
-        elif not message.string:
-            message.string = words.get((message.context, message.id), "")
-        if not message.string:
-            missing.append(message.id)
+        if lang == SOURCE_LANGUAGE:  # a plural's forms: Korean has one, the msgid
+            message.string = message.id if isinstance(message.id, str) else \
+                (message.id[0],) * catalog.num_plurals
+        elif not _done(message.string):
+            message.string = words.get((message.context, message.id), message.string)
+        if not _done(message.string):
+            missing.append(str(message.id))
     with (folder / "messages.po").open("wb") as handle:
         write_po(handle, catalog)
     with (folder / "messages.mo").open("wb") as handle:

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from redis.exceptions import RedisError
 
 from app.extensions import db
@@ -87,7 +88,9 @@ class Mailing:
         if self.audience is not None:
             return _("[%(name)s] 템플릿 메일을 목록 '%(list)s'에 전송", name=name,
                      list=self.audience.name)
-        return _("[%(name)s] 템플릿 메일을 %(count)s명에게 전송", name=name, count=count)
+        return ngettext("[%(name)s] 템플릿 메일을 %(count)s명에게 전송",
+                        "[%(name)s] 템플릿 메일을 %(count)s명에게 전송", count, name=name,
+                        count=count)
 
 
 class TaskService(TaskControls):
@@ -148,8 +151,9 @@ class TaskService(TaskControls):
         mailing = Mailing(template, [r for r, _ in rows], [f or {} for _, f in rows])
         count = mailing.count()
         spec = JobSpec(func=SEND_MAIL, name="send_mail", timeout=300 + 5 * count,
-                       description=_("작업 #%(id)s 다시 보내기: %(count)s명", id=task.id,
-                                     count=count))
+                       description=ngettext("작업 #%(id)s 다시 보내기: %(count)s명",
+                                            "작업 #%(id)s 다시 보내기: %(count)s명", count,
+                                            id=task.id, count=count))
         return self._make(spec, count, None, {"template": dict(template),
                                               "resent_from": task.id},
                           lambda new: _add_recipients(new, mailing))

@@ -56,7 +56,7 @@ def test_a_send_made_in_english_is_described_in_english(app: Flask,
     with app.test_request_context("/", headers=ENGLISH):
         task = TaskService("alice").send(Mailing.named("welcome", "alice", ["a@example.com"]))
         assert task.language == "en"
-        assert task.description == "[welcome] template mail to 1 recipients"
+        assert task.description == "[welcome] template mail to 1 recipient"
     with app.test_request_context("/"):
         task = TaskService("alice").send(Mailing.named("welcome", "alice", ["a@example.com"]))
         assert (task.language, task.description) == ("ko", "[welcome] 템플릿 메일을 1명에게 전송")
