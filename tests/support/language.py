@@ -119,7 +119,7 @@ def seed_rows(app: Flask, username: str, finished: int) -> None:
     with app.app_context():
         create_user("root", PASSWORD, admin=True)
         hook = Webhook(username=username, url="https://hooks.example.com/mailroom",
-                       events=["send.finished"], secret="whsec_seed")
+                       events=["recipient.bounced"], secret="whsec_seed")
         db.session.add_all([hook, Bounce(
             owner=username, task_id=finished, address="gone@example.org", kind="hard",
             via="smtp", diagnostic="5.1.1 550 User unknown", effect="suppressed",
