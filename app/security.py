@@ -3,9 +3,13 @@ brute force, floods of sends, oversized bodies; and the headers signed-in respon
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, render_template, request
 from flask import Request as FlaskRequest
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -163,13 +167,33 @@ ERROR_PAGES = {
 }
 
 
+# Flask-Limiter describes a limit in English ("3 per 1 minute"): the 429 page says it in the
+# reader's language.
+LIMIT_TEXT = re.compile(r"(\d+) per (\d+) (second|minute|hour|day)s?")
+PERIODS = {
+    "second": lambda n: ngettext("%(num)s초", "%(num)s초", n),
+    "minute": lambda n: ngettext("%(num)s분", "%(num)s분", n),
+    "hour": lambda n: ngettext("%(num)s시간", "%(num)s시간", n),
+    "day": lambda n: ngettext("%(num)s일", "%(num)s일", n),
+}
+
+
+def limit_words(description: str) -> str:
+    """``3 per 1 minute`` → ``1분에 3번`` / ``3 per 1 minute``; anything else as it is."""
+    match = LIMIT_TEXT.fullmatch(description.strip())
+    if match is None:
+        return description
+    count, length, unit = match.groups()
+    return _("%(period)s에 %(count)s번", period=PERIODS[unit](int(length)), count=count)
+
+
 def error_page(error: HTTPException) -> tuple[str, int]:
     """A page in the site's layout and the reader's language for the HTTP errors a reader
     meets (ERROR_PAGES), never Werkzeug's own nor a stack trace; a page that cannot be
     drawn (the layout asks the database who is signed in) leaves its title and message."""
     code = error.code if error.code in ERROR_PAGES else 500
     title, message = ERROR_PAGES[code]
-    limit = getattr(error, "description", "") if code == 429 else ""
+    limit = limit_words(str(getattr(error, "description", ""))) if code == 429 else ""
     try:
         return render_template("errors/limit.html", title=title, message=message, code=code,
                                limit=limit), code

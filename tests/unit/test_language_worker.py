@@ -14,6 +14,7 @@ from redis import Redis
 
 from app.extensions import db
 from app.models import Task
+from app.security import limit_words
 from app.tasks.decorators import CANCELED_LOG
 from app.tasks.service import Mailing, TaskService
 from tests import jobs
@@ -76,3 +77,17 @@ def test_a_server_error_is_a_page_in_the_readers_language(app: Flask,
                                                          .split("</main>", 1)[0])
     korean = client.get("/boom", headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert "서버 오류" in korean and "Internal Server Error" not in korean
+
+
+@pytest.mark.parametrize(("lang", "text", "words"), [
+    ("ko", "3 per 1 minute", "1분에 3번"),
+    ("en", "3 per 1 minute", "3 per 1 minute"),
+    ("ko", "10 per 2 hours", "2시간에 10번"),
+    ("en", "10 per 2 hours", "10 per 2 hours"),
+    ("ko", "1 per 1 day", "1일에 1번"),
+    ("ko", "something else", "something else"),
+])
+def test_a_rate_limit_in_words(app: Flask, lang: str, text: str, words: str) -> None:
+    """The 429 page's limit (Flask-Limiter says it in English) in the reader's language."""
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert limit_words(text) == words
