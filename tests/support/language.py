@@ -7,20 +7,16 @@ left to fix, reported at once."""
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
-from email.policy import SMTP
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from app.cli import create_user
 from app.extensions import db
-from app.mail.sender import message_id
-from app.models import Bounce, Task, Webhook, WebhookDelivery
+from app.models import Bounce, Webhook, WebhookDelivery
 from tests.support.axe import report, violations
 from tests.support.flows import PASSWORD
-from tests.support.outbox import SENDER
+from tests.support.outbox import captured
 
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 # The code's English words that must not reach a Korean reader (the browser's own
@@ -94,23 +90,11 @@ def foreign(page: Any, lang: str) -> list[str]:
 
 def captured_mail(app: Flask, username: str) -> str:
     """A mail of a finished send of ``username`` as the dev stack's sink saves it under
-    ``OUTBOX_DIR`` (as tests/support/outbox.py does), written in plain ASCII: nothing of
-    this user data counts as a page's words. Its file name."""
-    with app.app_context():
-        task = Task(name="send_mail", description="sent", username=username,
-                    status="finished")
-        db.session.add(task)
-        db.session.commit()
-        task_id = task.id
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = SENDER, "to@example.com", "Autumn fair"
-    mail["Date"] = "Sat, 05 Dec 2026 18:15:33 +0000"
-    mail["Message-ID"] = message_id(task_id, "to@example.com", SENDER)
-    mail.set_content("See you at the fair: https://mail.example/unsubscribe/abc\n")
-    mail.add_alternative("<p>See you at the <b>fair</b>.</p>", subtype="html")
-    name = f"20261205-{task_id:04d}.eml"
-    Path(app.config["OUTBOX_DIR"], name).write_bytes(mail.as_bytes(policy=SMTP))
-    return name
+    ``OUTBOX_DIR``, written in plain ASCII: nothing of this user data counts as a page's
+    words. Its file name."""
+    return captured(app, username, html="<p>See you at the <b>fair</b>.</p>",
+                    subject="Autumn fair",
+                    text="See you at the fair: https://mail.example/unsubscribe/abc\n")
 
 
 def seed_rows(app: Flask, username: str, finished: int) -> None:

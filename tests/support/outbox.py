@@ -16,19 +16,20 @@ SENDER = "Mailroom <mailroom@localhost>"
 TEXT = "수신 거부: https://mail.example/unsubscribe/abc?x=1&y=2.\n끝"
 
 
-def captured(app: Flask, username: str, html: str | None = None) -> str:
-    """A mail of a new finished task of ``username``, sent 2026-12-05 18:15:33 UTC, saved
-    in ``OUTBOX_DIR``; its file name."""
+def captured(app: Flask, username: str, html: str | None = None,
+             subject: str = "안녕하세요", text: str = TEXT) -> str:
+    """A mail (``subject``, ``text``, ``html``) of a new finished task of ``username``,
+    sent 2026-12-05 18:15:33 UTC, saved in ``OUTBOX_DIR``; its file name."""
     with app.app_context():
         task = Task(name="send_mail", description="sent", username=username, status="finished")
         db.session.add(task)
         db.session.commit()
         task_id = task.id
     mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = SENDER, "to@example.com", "안녕하세요"
+    mail["From"], mail["To"], mail["Subject"] = SENDER, "to@example.com", subject
     mail["Date"] = "Sat, 05 Dec 2026 18:15:33 +0000"
     mail["Message-ID"] = message_id(task_id, "to@example.com", SENDER)
-    mail.set_content(TEXT)
+    mail.set_content(text)
     if html is not None:
         mail.add_alternative(html, subtype="html")
     name = f"20261205-{task_id:04d}.eml"
