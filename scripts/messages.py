@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"
-KEYWORDS = ("_l", "lazy_gettext", "lazy_pgettext:1c,2")  # as tests/unit/test_i18n_catalog.py
+KEYWORDS = ("_l", "lazy_gettext", "lazy_pgettext:1c,2")  # tests/unit/test_i18n_catalog.py too
 SOURCE_LANGUAGE = "ko"
 
 

@@ -5,8 +5,6 @@ the code no longer marks."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,22 +12,14 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from app.i18n import LANGUAGES
+from scripts.messages import extract
 from tests.support import ROOT
-
-# as the Makefile's ``messages`` target passes them
-KEYWORDS = ("_l", "lazy_gettext", "lazy_pgettext:1c,2")
 
 
 @pytest.fixture(scope="module")
-def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    keywords = [arg for word in KEYWORDS for arg in ("-k", word)]
-    done = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract",
-                           "-F", "babel.cfg", *keywords, "-o", str(pot), "."],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    with pot.open("rb") as handle:
-        return read_po(handle)
+def extracted() -> Catalog:
+    """What ``make messages`` extracts (scripts/messages.py, the same keywords)."""
+    return extract()
 
 
 def _catalog(lang: str) -> Catalog:

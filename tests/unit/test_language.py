@@ -50,11 +50,16 @@ class _Chrome(HTMLParser):
         if not any(self._foreign):
             self.words.append(data)
 
+    @classmethod
+    def read(cls, html: str) -> str:
+        """The words of ``html`` this reader keeps, in one string."""
+        parser = cls()
+        parser.feed(html)
+        return " ".join(parser.words)
+
 
 def chrome_text(html: str) -> str:
-    parser = _Chrome()
-    parser.feed(html)
-    return " ".join(parser.words)
+    return _Chrome.read(html)
 
 
 def switch(client: FlaskClient, lang: str, page: str = "/auth/login", **extra: str) -> object:

@@ -60,9 +60,7 @@ class _Words(_Chrome):
 
 
 def words(html: str) -> str:
-    parser = _Words()
-    parser.feed(html)
-    return " ".join(parser.words)
+    return _Words.read(html)
 
 
 def title(html: str) -> str:

@@ -48,9 +48,7 @@ class _Words(_Chrome):
 
 
 def words(html: str) -> str:
-    parser = _Words()
-    parser.feed(html)
-    return " ".join(parser.words)
+    return _Words.read(html)
 
 
 @pytest.fixture
