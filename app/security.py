@@ -3,14 +3,13 @@ brute force, floods of sends, oversized bodies; and the headers signed-in respon
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask, current_app, render_template, request
 from flask import Request as FlaskRequest
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -169,7 +168,6 @@ ERROR_PAGES = {
 
 # Flask-Limiter describes a limit in English ("3 per 1 minute"): the 429 page says it in the
 # reader's language.
-LIMIT_TEXT = re.compile(r"(\d+) per (\d+) (second|minute|hour|day)s?")
 PERIODS = {
     "second": lambda n: ngettext("%(num)s초", "%(num)s초", n),
     "minute": lambda n: ngettext("%(num)s분", "%(num)s분", n),
@@ -179,12 +177,16 @@ PERIODS = {
 
 
 def limit_words(description: str) -> str:
-    """``3 per 1 minute`` → ``1분에 3번`` / ``3 per 1 minute``; anything else as it is."""
-    match = LIMIT_TEXT.fullmatch(description.strip())
-    if match is None:
+    """``3 per 1 minute`` → ``1분에 3번`` / ``3 per 1 minute``, read by ``limits``' own
+    parser; anything else (or a period not named here) as it is."""
+    try:
+        item = parse_limit(description)
+    except ValueError:
         return description
-    count, length, unit = match.groups()
-    return _("%(period)s에 %(count)s번", period=PERIODS[unit](int(length)), count=count)
+    period = PERIODS.get(item.GRANULARITY.name)
+    if period is None:
+        return description
+    return _("%(period)s에 %(count)s번", period=period(item.multiples), count=item.amount)
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
